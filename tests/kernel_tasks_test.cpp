@@ -122,3 +122,24 @@ TEST(Tasks, MissingLayoutIsAnError) {
   ASSERT_FALSE(tasks);
   EXPECT_EQ(tasks.error().code, ErrorCode::NotPresent);
 }
+
+#include "kdx/kernel/system_info.hpp"
+
+TEST(SystemInfo, ReadsUtsnameAtLayoutOffset) {
+  test::FakeVirtMemory mem;
+  TableLayout L;
+  L.symbols = {{"init_uts_ns", 0xffffffff82612340}};
+  L.offsets = {{"uts_namespace.name", 8}};
+  mem.fill(0xffffffff82612340, 8 + 6 * 65);
+  mem.write(0xffffffff82612340 + 8, "Linux", 5);
+  mem.write(0xffffffff82612340 + 8 + 65, "kdx-vm", 6);
+  mem.write(0xffffffff82612340 + 8 + 130, "6.1.0-kdx", 9);
+  mem.write(0xffffffff82612340 + 8 + 260, "x86_64", 6);
+  auto u = read_utsname(mem, L);
+  ASSERT_TRUE(u) << u.error().to_string();
+  EXPECT_EQ(u->release, "6.1.0-kdx");
+  EXPECT_EQ(u->nodename, "kdx-vm");
+  EXPECT_EQ(u->machine, "x86_64");
+  L.offsets.clear();
+  EXPECT_FALSE(read_utsname(mem, L));
+}
