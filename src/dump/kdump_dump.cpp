@@ -82,11 +82,13 @@ class KdumpDump : public Dump {
   uint64_t rank(uint64_t pfn) const {  // set bits of bitmap 2 below pfn
     uint64_t chunk = pfn / 512;
     uint64_t r = rank_[chunk];
-    for (uint64_t b = chunk * 64; b < pfn / 8; b += 8) {
+    uint64_t b = chunk * 64;
+    for (; b + 8 <= pfn / 8; b += 8) {
       uint64_t w;
       std::memcpy(&w, bitmap2_.data() + b, 8);
       r += static_cast<uint64_t>(std::popcount(w));
     }
+    for (; b < pfn / 8; ++b) r += static_cast<uint64_t>(std::popcount(bitmap2_[b]));
     uint8_t last = bitmap2_[pfn / 8] & static_cast<uint8_t>((1u << (pfn % 8)) - 1);
     return r + static_cast<uint64_t>(std::popcount(last));
   }
