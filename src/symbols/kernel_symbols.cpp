@@ -141,7 +141,9 @@ Result<std::unique_ptr<KernelSymbols>> KernelSymbols::open(const std::string& vm
   impl->dwfl.reset(dwfl_begin(&impl->callbacks));
   if (!impl->dwfl) return make_error(ErrorCode::Io, "libdwfl: {}", dwfl_errmsg(-1));
   dwfl_report_begin(impl->dwfl.get());
-  impl->module = dwfl_report_offline(impl->dwfl.get(), "kernel", impl->elf_path.c_str(), -1);
+  // Base 0: addresses stay the file's link addresses also for ET_DYN (arm64's relocatable
+  // vmlinux); dwfl_report_offline would slide a PIE to an arbitrary base.
+  impl->module = dwfl_report_elf(impl->dwfl.get(), "kernel", impl->elf_path.c_str(), -1, 0, true);
   dwfl_report_end(impl->dwfl.get(), nullptr, nullptr);
   if (impl->module == nullptr)
     return std::unexpected(Error{ErrorCode::Format, fmt::format("libdwfl cannot load it: {}", dwfl_errmsg(-1)), vmlinux, {}, {}});
@@ -227,21 +229,35 @@ Result<TypeIndex*> KernelSymbols::Impl::type_index() {
 void KernelSymbols::Impl::build_symbols() {
   if (symbols_built) return;
   symbols_built = true;
-  int n = dwfl_module_getsymtab(module);
-  if (n <= 0) return;
-  by_address.reserve(static_cast<size_t>(n));
-  for (int i = 1; i < n; ++i) {
+  // Read .symtab with libelf directly: going through dwfl_module_getsym_info costs a section
+  // lookup per symbol, which dominates start-up on a 200k-symbol vmlinux.
+  Dwarf_Addr bias = 0;
+  Elf* elf = dwfl_module_getelf(module, &bias);
+  if (!elf) return;
+  Elf_Scn* scn = nullptr;
+  GElf_Shdr sh{};
+  bool found = false;
+  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+    if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
+      found = true;
+      break;
+    }
+  }
+  if (!found || sh.sh_entsize == 0) return;
+  Elf_Data* data = elf_getdata(scn, nullptr);
+  if (!data) return;
+  size_t n = sh.sh_size / sh.sh_entsize;
+  by_address.reserve(n);
+  for (size_t i = 1; i < n; ++i) {
     GElf_Sym sym;
-    GElf_Addr addr;
-    GElf_Word shndx;
-    Elf* elf;
-    Dwarf_Addr bias;
-    const char* name = dwfl_module_getsym_info(module, i, &sym, &addr, &shndx, &elf, &bias);
-    if (!name || !*name || sym.st_shndx == SHN_UNDEF) continue;
+    if (!gelf_getsym(data, static_cast<int>(i), &sym)) break;
+    if (sym.st_shndx == SHN_UNDEF) continue;
     int type = GELF_ST_TYPE(sym.st_info);
     if (type == STT_SECTION || type == STT_FILE) continue;
-    if (name[0] == '$') continue;  // arm64 mapping symbols ($x, $d)
-    by_address.push_back({addr, sym.st_size, name, static_cast<uint8_t>(type), static_cast<uint8_t>(GELF_ST_BIND(sym.st_info))});
+    const char* name = elf_strptr(elf, sh.sh_link, sym.st_name);
+    if (!name || !*name || name[0] == '$') continue;  // '$x', '$d': arm64 mapping symbols
+    by_address.push_back({sym.st_value + bias, sym.st_size, name, static_cast<uint8_t>(type),
+                          static_cast<uint8_t>(GELF_ST_BIND(sym.st_info))});
   }
   // Among symbols at one address, the preferred one sorts first: sized functions/objects,
   // then globals (crash shows the same preference for aliases such as sys_x/__x64_sys_x).
@@ -252,15 +268,34 @@ void KernelSymbols::Impl::build_symbols() {
     if (s.binding == STB_GLOBAL) r -= 1;
     return r;
   };
-  std::stable_sort(by_address.begin(), by_address.end(), [&](const LinkSymbol& a, const LinkSymbol& b) {
+  std::sort(by_address.begin(), by_address.end(), [&](const LinkSymbol& a, const LinkSymbol& b) {
     if (a.address != b.address) return a.address < b.address;
-    return rank(a) < rank(b);
+    int ra = rank(a), rb = rank(b);
+    if (ra != rb) return ra < rb;
+    return std::strcmp(a.name, b.name) < 0;
   });
-  by_name.reserve(by_address.size());
-  for (size_t i = 0; i < by_address.size(); ++i) {
-    auto [it, inserted] = by_name.emplace(by_address[i].name, i);
-    if (!inserted && by_address[it->second].binding != STB_GLOBAL && by_address[i].binding == STB_GLOBAL) it->second = i;
+}
+
+const LinkSymbol* KernelSymbols::Impl::find_by_name(std::string_view name) {
+  build_symbols();
+  // A few lookups scan linearly; a caller that resolves many names gets a hash index.
+  if (by_name.empty() && ++name_lookups > 8) {
+    by_name.reserve(by_address.size());
+    for (size_t i = 0; i < by_address.size(); ++i) {
+      auto [it, inserted] = by_name.emplace(by_address[i].name, i);
+      if (!inserted && by_address[it->second].binding != STB_GLOBAL && by_address[i].binding == STB_GLOBAL) it->second = i;
+    }
   }
+  if (!by_name.empty()) {
+    auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : &by_address[it->second];
+  }
+  const LinkSymbol* best = nullptr;
+  for (const LinkSymbol& s : by_address) {
+    if (name != s.name) continue;
+    if (!best || (best->binding != STB_GLOBAL && s.binding == STB_GLOBAL)) best = &s;
+  }
+  return best;
 }
 
 std::optional<SymbolHit> KernelSymbols::Impl::vmlinux_symbol(uint64_t runtime) const {
@@ -290,6 +325,14 @@ std::optional<SourceLocation> KernelSymbols::Impl::source_for(Dwfl_Module* mod, 
   if (cu) {
     Dwarf_Die* scopes = nullptr;
     int n = dwarf_getscopes(cu, addr - bias, &scopes);
+    // dwarf_getscopes continues from an inline instance into its abstract origin; the chain
+    // of concrete inline instances comes from the physical nesting of the innermost scope.
+    if (n > 0) {
+      Dwarf_Die innermost = scopes[0];
+      std::free(scopes);
+      scopes = nullptr;
+      n = dwarf_getscopes_die(&innermost, &scopes);
+    }
     Dwarf_Files* files = nullptr;
     size_t nfiles = 0;
     dwarf_getsrcfiles(cu, &files, &nfiles);
@@ -348,10 +391,8 @@ Result<AddressInfo> KernelSymbols::address_info(uint64_t addr) const {
 }
 
 Result<SymbolHit> KernelSymbols::lookup_symbol(std::string_view name) const {
-  impl_->build_symbols();
-  auto it = impl_->by_name.find(name);
-  if (it != impl_->by_name.end()) {
-    const LinkSymbol& s = impl_->by_address[it->second];
+  if (const LinkSymbol* found = impl_->find_by_name(name)) {
+    const LinkSymbol& s = *found;
     return SymbolHit{s.name, s.address + impl_->kaslr, 0, s.size, std::nullopt, type_char(s)};
   }
   for (auto& m : impl_->modules) {
@@ -373,10 +414,9 @@ Result<uint64_t> KernelSymbols::symbol_address(std::string_view name) const {
 }
 
 Result<std::string> KernelSymbols::linux_banner() const {
-  impl_->build_symbols();
-  auto it = impl_->by_name.find("linux_banner");
-  if (it == impl_->by_name.end()) return make_error(ErrorCode::NotPresent, "{}: no linux_banner symbol", impl_->path);
-  uint64_t addr = impl_->by_address[it->second].address;
+  const LinkSymbol* sym = impl_->find_by_name("linux_banner");
+  if (!sym) return make_error(ErrorCode::NotPresent, "{}: no linux_banner symbol", impl_->path);
+  uint64_t addr = sym->address;
   Dwarf_Addr bias = 0;
   Elf* elf = dwfl_module_getelf(impl_->module, &bias);
   if (!elf) return make_error(ErrorCode::NotPresent, "{}: ELF unavailable", impl_->path);

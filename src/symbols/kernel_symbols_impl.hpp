@@ -58,6 +58,7 @@ struct KernelSymbols::Impl {
   bool symbols_built = false;
   std::vector<LinkSymbol> by_address;
   std::unordered_map<std::string_view, size_t> by_name;
+  size_t name_lookups = 0;
 
   // Lazily opened DWARF.
   bool dwarf_tried = false;
@@ -73,6 +74,7 @@ struct KernelSymbols::Impl {
   std::vector<std::unique_ptr<LoadedModule>> modules;
 
   void build_symbols();
+  const LinkSymbol* find_by_name(std::string_view name);
   Result<Dwarf*> ensure_dwarf();
   Result<TypeIndex*> type_index();
   // Finds a named type from a user spelling ("struct x", "x"); sets *typedef_name when the

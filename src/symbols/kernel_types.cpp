@@ -76,9 +76,8 @@ Result<uint64_t> KernelSymbols::type_size(std::string_view type) const {
 Result<std::string> KernelSymbols::variable_declaration(std::string_view variable) const {
   auto idx = impl_->type_index();
   if (!idx) return std::unexpected(idx.error());
-  impl_->build_symbols();
   uint64_t link = 0;
-  if (auto it = impl_->by_name.find(variable); it != impl_->by_name.end()) link = impl_->by_address[it->second].address;
+  if (const LinkSymbol* s = impl_->find_by_name(variable)) link = s->address;
   auto die = (*idx)->find_variable(variable, link);
   if (!die) return std::unexpected(die.error());
   Dwarf_Die t;
