@@ -1,0 +1,84 @@
+// `kdx struct|union|whatis NAME [-o] [-x] VMLINUX`: type layouts printed exactly like crash's struct -o.
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "kdx/exit_codes.hpp"
+#include "kdx/symbols/kernel_symbols.hpp"
+#include "session.hpp"
+#include "vmlinux_input.hpp"
+
+namespace kdx::cli {
+namespace {
+
+class LayoutCommand : public Command {
+ public:
+  explicit LayoutCommand(const char* kind) : kind_(kind) {}
+  void configure(CLI::App& sub) override {
+    sub.add_option("name", name_, "Type name (or, for whatis, a variable)")->required();
+    sub.add_option("files", files_, "vmlinux (and dump) files, recognised by content");
+    sub.add_flag("-o,--offsets", offsets_, "Show member offsets");
+    sub.add_flag("-x,--hex", hex_, "Print offsets and sizes in hex");
+    sub.add_flag("-d,--decimal", decimal_, "Print offsets and sizes in decimal (the default)");
+  }
+  int run(Session& session) override {
+    for (auto& f : files_) session.files.push_back(f);
+    if (hex_ && decimal_) return report_error(Error{ErrorCode::Usage, "-d and -x are mutually exclusive", {}, {}, {}});
+    auto ks = open_vmlinux_from(session.files);
+    if (!ks) return report_error(ks.error());
+    std::string_view kind = kind_;
+    if (kind == "whatis") {
+      // A variable first (crash's whatis prints its declaration), then a type.
+      if ((*ks)->lookup_symbol(name_)) {
+        auto decl = (*ks)->variable_declaration(name_);
+        if (decl) {
+          fmt::print("{}\n", *decl);
+          return kExitOk;
+        }
+      }
+      kind = "";
+    }
+    auto text = (*ks)->format_layout(kind, name_, offsets_, hex_);
+    if (!text) return report_error(text.error());
+    fmt::print("{}", *text);
+    return kExitOk;
+  }
+
+ protected:
+  const char* kind_;
+  std::string name_;
+  std::vector<std::string> files_;
+  bool offsets_ = false, hex_ = false, decimal_ = false;
+};
+
+class StructCommand : public LayoutCommand {
+ public:
+  StructCommand() : LayoutCommand("struct") {}
+  const char* name() const override { return "struct"; }
+  const char* help() const override { return "Show a struct's layout from the debug info (-o: member offsets), as crash does"; }
+};
+
+class UnionCommand : public LayoutCommand {
+ public:
+  UnionCommand() : LayoutCommand("union") {}
+  const char* name() const override { return "union"; }
+  const char* help() const override { return "Show a union's layout from the debug info, as crash does"; }
+};
+
+class WhatisCommand : public LayoutCommand {
+ public:
+  WhatisCommand() : LayoutCommand("whatis") {}
+  const char* name() const override { return "whatis"; }
+  const char* help() const override { return "Show a variable's declaration or a type's definition, as crash does"; }
+};
+
+}  // namespace
+}  // namespace kdx::cli
+
+using kdx::cli::StructCommand;
+using kdx::cli::UnionCommand;
+using kdx::cli::WhatisCommand;
+KDX_REGISTER_COMMAND(StructCommand)
+KDX_REGISTER_COMMAND(UnionCommand)
+KDX_REGISTER_COMMAND(WhatisCommand)
