@@ -72,7 +72,8 @@ Result<void> KernelAddressSpace::read_virt(uint64_t vaddr, std::span<uint8_t> ou
     if (!r) {
       Error e = r.error();
       e.message = fmt::format("{:#x} (physical {:#x}): {}", va, *pa, e.message);
-      e.address = va;
+      // The reader names the first bad physical byte; report the matching virtual byte.
+      e.address = (e.address && *e.address >= *pa && *e.address - *pa < chunk) ? va + (*e.address - *pa) : va;
       return std::unexpected(std::move(e));
     }
     done += chunk;
