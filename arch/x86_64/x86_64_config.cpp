@@ -1,0 +1,150 @@
+// Builds the x86_64 TranslationConfig from VMCOREINFO, reading the KASLR'd region bases through the kernel image mapping.
+#include <fmt/format.h>
+
+#include "kdx/arch/translation_config.hpp"
+#include "kdx/phys_reader.hpp"
+#include "x86_64_page_table.hpp"
+#include "../walker_support.hpp"
+
+namespace kdx {
+namespace {
+
+#define TRY_ASSIGN(var, expr)                          \
+  auto var##_r = (expr);                               \
+  if (!var##_r) return std::unexpected(var##_r.error()); \
+  auto var = *var##_r
+
+// Symbol address from vmlinux (preferred: it knows every symbol) or VMCOREINFO's SYMBOL().
+std::optional<uint64_t> symbol_address(const VmcoreinfoMap& kv, const SymbolLookup& symbols,
+                                       const std::string& name) {
+  if (symbols)
+    if (auto a = symbols(name)) return a;
+  auto v = vmcoreinfo_optional_hex(kv, "SYMBOL(" + name + ")");
+  if (v && *v) return **v;
+  return std::nullopt;
+}
+
+// Reads an unsigned long variable of the kernel image without any page table: image
+// addresses map linearly to phys_base (that is how the root itself is found).
+std::optional<uint64_t> read_image_u64(PhysReader& phys, const TranslationConfig& cfg, uint64_t vaddr) {
+  if (vaddr < kX86StartKernelMap || vaddr - kX86StartKernelMap >= cfg.kernel_image_size) return std::nullopt;
+  uint64_t v;
+  if (!arch_detail::read_entry(phys, vaddr - kX86StartKernelMap + cfg.phys_base, v)) return std::nullopt;
+  return v;
+}
+
+// Without symbols, page_offset_base is found from the tables: the lowest mapped address
+// above the non-KASLR base is the start of the direct map (it maps physical 0, or the first
+// RAM page), and the guess is kept only if it maps the root table onto itself.
+std::optional<uint64_t> discover_page_offset_base(PhysReader& phys, const TranslationConfig& cfg) {
+  X86_64PageTableWalker walker(cfg, phys);
+  const uint64_t start = cfg.l5 ? 0xff11000000000000ULL : 0xffff888000000000ULL;
+  const uint64_t limit = cfg.l5 ? 0xff91000000000000ULL : 0xffffc88000000000ULL;  // default base + size
+  const unsigned top_shift = cfg.l5 ? 48 : 39;
+  unsigned tries = 0;
+  for (uint64_t va = start; va < limit && va >= start && tries < 8;) {
+    RawWalk w = walker.walk_raw(va);
+    if (w.status != WalkStatus::Mapped) {
+      // Skip the whole range the failing entry covers.
+      unsigned shift = top_shift - 9 * (w.nlevels ? w.levels[w.nlevels - 1].level : 0);
+      uint64_t step = 1ULL << shift;
+      va = (va & ~(step - 1)) + step;
+      continue;
+    }
+    ++tries;
+    uint64_t candidate = va - w.paddr;
+    RawWalk check = walker.walk_raw(candidate + (cfg.root & ~0xfffULL));
+    if (check.status == WalkStatus::Mapped && check.paddr == (cfg.root & ~0xfffULL)) return candidate;
+    va += w.page_size;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<TranslationConfig> x86_64_config_from_vmcoreinfo(const VmcoreinfoMap& kv, PhysReader* phys,
+                                                       const SymbolLookup& symbols) {
+  TranslationConfig cfg;
+  TRY_ASSIGN(page_size, vmcoreinfo_optional_number(kv, "PAGESIZE"));
+  if (page_size && *page_size != 4096)
+    return make_error(ErrorCode::Format, "VMCOREINFO PAGESIZE: expected 4096 on x86_64, found {}", *page_size);
+  TRY_ASSIGN(l5, vmcoreinfo_optional_number(kv, "NUMBER(pgtable_l5_enabled)"));
+  cfg.l5 = l5 && *l5 != 0;
+  cfg.va_bits = cfg.l5 ? 57 : 48;
+  if (cfg.l5) {
+    cfg.page_offset_base = 0xff11000000000000ULL;
+    cfg.vmalloc_base = 0xffa0000000000000ULL;
+    cfg.vmemmap_base = 0xffd4000000000000ULL;
+  }
+  TRY_ASSIGN(phys_base, vmcoreinfo_number(kv, "NUMBER(phys_base)"));
+  cfg.phys_base = phys_base;
+  TRY_ASSIGN(koff, vmcoreinfo_optional_hex(kv, "KERNELOFFSET"));
+  cfg.kernel_offset = koff.value_or(0);
+  TRY_ASSIGN(image_size, vmcoreinfo_optional_number(kv, "NUMBER(KERNEL_IMAGE_SIZE)"));
+  if (image_size) cfg.kernel_image_size = *image_size;
+  else cfg.notes.push_back("KERNEL_IMAGE_SIZE not in VMCOREINFO: assumed 1 GiB (CONFIG_RANDOMIZE_BASE)");
+  TRY_ASSIGN(sme, vmcoreinfo_optional_number(kv, "NUMBER(sme_mask)"));
+  cfg.sme_mask = sme.value_or(0);
+
+  // init_top_pgt was init_level4_pgt before Linux 4.13.
+  auto pgt = symbol_address(kv, {}, "init_top_pgt");
+  if (!pgt) pgt = symbol_address(kv, {}, "init_level4_pgt");
+  if (!pgt) pgt = symbols ? symbols("init_top_pgt") : std::nullopt;
+  if (!pgt) return make_error(ErrorCode::Format, "VMCOREINFO has no SYMBOL(init_top_pgt) (nor init_level4_pgt)");
+  if (*pgt < kX86StartKernelMap)
+    return make_error(ErrorCode::Format, "VMCOREINFO SYMBOL(init_top_pgt)={:#x} is outside the kernel image mapping",
+                      *pgt);
+  cfg.root = *pgt - kX86StartKernelMap + cfg.phys_base;
+
+  // page_offset_base, vmalloc_base and vmemmap_base are variables (randomized by KASLR's
+  // CONFIG_RANDOMIZE_MEMORY); their values live in the image, readable without page tables.
+  bool have_pob = false;
+  if (phys) {
+    struct Var {
+      const char* name;
+      uint64_t* dest;
+    } vars[] = {{"page_offset_base", &cfg.page_offset_base},
+                {"vmalloc_base", &cfg.vmalloc_base},
+                {"vmemmap_base", &cfg.vmemmap_base}};
+    for (const Var& var : vars) {
+      auto addr = symbol_address(kv, symbols, var.name);
+      if (!addr) continue;
+      auto value = read_image_u64(*phys, cfg, *addr);
+      if (!value || !(*value >> 63)) {
+        cfg.notes.push_back(fmt::format("{} at {:#x} could not be read: default used", var.name, *addr));
+        continue;
+      }
+      *var.dest = *value;
+      if (var.dest == &cfg.page_offset_base) have_pob = true;
+    }
+    if (!have_pob) {
+      if (auto pob = discover_page_offset_base(*phys, cfg)) {
+        cfg.page_offset_base = *pob;
+        have_pob = true;
+        cfg.notes.push_back(fmt::format("page_offset_base {:#x} found from the page tables (no symbol)", *pob));
+      }
+    }
+  }
+  if (!have_pob) cfg.notes.push_back("page_offset_base unknown: the non-KASLR default is used");
+
+  // The image's sections name kernel-text regions finely; every symbol is optional.
+  if (symbols) {
+    struct Sec {
+      const char *name, *start, *end;
+    } secs[] = {{"text", "_text", "_etext"},
+                {"rodata", "__start_rodata", "__end_rodata"},
+                {"ro_after_init", "__start_ro_after_init", "__end_ro_after_init"},
+                {"data", "_sdata", "_edata"},
+                {"init", "__init_begin", "__init_end"},
+                {"bss", "__bss_start", "__bss_stop"}};
+    for (const Sec& s : secs) {
+      auto a = symbols(s.start), b = symbols(s.end);
+      if (a && b && *a < *b) cfg.kernel_sections.push_back({s.name, *a, *b});
+    }
+    if (auto a = symbols("_text")) cfg.kernel_image_start = *a;
+    if (auto b = symbols("_end")) cfg.kernel_image_end = *b;
+  }
+  return cfg;
+}
+
+}  // namespace kdx

@@ -1,0 +1,90 @@
+// KernelAddressSpace: VirtReader over PhysReader via the arch walker, with a direct-mapped per-root translation cache.
+#include "kdx/memory/kernel_address_space.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace kdx {
+
+namespace {
+constexpr uint64_t kCachePage = 4096;  // cache granule: the smallest page size of every arch
+}
+
+KernelAddressSpace::KernelAddressSpace(const ArchBackend& arch, PhysReader& phys, TranslationConfig cfg)
+    : KernelAddressSpace(arch, phys, arch.make_walker(cfg, phys)) {}
+
+KernelAddressSpace::KernelAddressSpace(const ArchBackend& arch, PhysReader& phys,
+                                       std::unique_ptr<PageTableWalker> walker)
+    : arch_(&arch), phys_(&phys), walker_(std::move(walker)), cache_(kCacheSlots) {}
+
+std::unique_ptr<KernelAddressSpace> KernelAddressSpace::with_root(uint64_t root_paddr) const {
+  return std::unique_ptr<KernelAddressSpace>(new KernelAddressSpace(*arch_, *phys_, walker_->with_root(root_paddr)));
+}
+
+void KernelAddressSpace::clear_cache() {
+  std::fill(cache_.begin(), cache_.end(), Slot{});
+  hits_ = misses_ = 0;
+}
+
+Error KernelAddressSpace::walk_error(const RawWalk& w, uint64_t vaddr) {
+  ErrorCode code = w.status == WalkStatus::Cycle ? ErrorCode::Corrupt : ErrorCode::NotPresent;
+  uint64_t entry = w.nlevels ? w.levels[w.nlevels - 1].entry : 0;
+  std::string msg = w.nlevels ? fmt::format("{:#x}: {} (level {}, entry {:#x})", vaddr, walk_status_name(w.status),
+                                            w.levels[w.nlevels - 1].level, entry)
+                              : fmt::format("{:#x}: {}", vaddr, walk_status_name(w.status));
+  return Error{code, std::move(msg), {}, {}, vaddr};
+}
+
+Result<uint64_t> KernelAddressSpace::translate_uncached(uint64_t vaddr) const {
+  uint64_t v = arch_->untag_pointer(walker_->config(), vaddr);
+  RawWalk w = walker_->walk_raw(v);
+  if (w.status != WalkStatus::Mapped) return std::unexpected(walk_error(w, vaddr));
+  return w.paddr;
+}
+
+Result<uint64_t> KernelAddressSpace::translate(uint64_t vaddr) {
+  uint64_t v = arch_->untag_pointer(walker_->config(), vaddr);
+  uint64_t vpn = v / kCachePage;
+  Slot& slot = cache_[(vpn ^ (vpn >> 16)) & (kCacheSlots - 1)];
+  if (slot.vpn_plus1 == vpn + 1) {
+    ++hits_;
+    return slot.ppage | (v & (kCachePage - 1));
+  }
+  ++misses_;
+  RawWalk w = walker_->walk_raw(v);
+  // Failures are not cached: a later with_root() or a re-read must see the same answer
+  // anyway, and negative entries would make the cache hold "absence" for corrupt tables.
+  if (w.status != WalkStatus::Mapped) return std::unexpected(walk_error(w, vaddr));
+  slot.vpn_plus1 = vpn + 1;
+  slot.ppage = w.paddr & ~(kCachePage - 1);
+  return w.paddr;
+}
+
+Result<void> KernelAddressSpace::read_virt(uint64_t vaddr, std::span<uint8_t> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    uint64_t va = vaddr + done;
+    size_t chunk = std::min<uint64_t>(out.size() - done, kCachePage - (va & (kCachePage - 1)));
+    auto pa = translate(va);
+    if (!pa) return std::unexpected(pa.error());
+    auto r = phys_->read_phys(*pa, out.subspan(done, chunk));
+    if (!r) {
+      Error e = r.error();
+      e.message = fmt::format("{:#x} (physical {:#x}): {}", va, *pa, e.message);
+      // The reader names the first bad physical byte; report the matching virtual byte.
+      e.address = (e.address && *e.address >= *pa && *e.address - *pa < chunk) ? va + (*e.address - *pa) : va;
+      return std::unexpected(std::move(e));
+    }
+    done += chunk;
+  }
+  return {};
+}
+
+Result<PageState> KernelAddressSpace::page_state(uint64_t vaddr) {
+  auto pa = translate(vaddr);
+  if (!pa) return std::unexpected(pa.error());
+  return phys_->page_state(*pa);
+}
+
+}  // namespace kdx
