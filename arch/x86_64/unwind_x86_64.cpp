@@ -212,6 +212,9 @@ std::expected<Frame, StopInfo> X86_64Stackwalker::caller_frame(std::span<const F
       why = fmt::format("no ORC data for pc {:#x}", callee.pc);
     }
   }
+  // Without ORC the kernel keeps frame pointers, and rbp 0 marks the outermost frame.
+  if ((!orc_ || orc_->empty()) && callee.fp && *callee.fp == 0)
+    return stop(StopReason::EndOfStack, fmt::format("rbp is 0 at pc {:#x}", callee.pc));
   auto fp = frame_pointer_step(callee);
   if (fp) return fp;
   if (fp.error().reason == StopReason::UnreadableMemory && why.empty()) return fp;
