@@ -176,7 +176,9 @@ std::expected<Frame, StopInfo> X86_64Stackwalker::frame_pointer_step(const Frame
     if (!f) return stop(StopReason::UnreadableMemory, f.error().to_string());
     return std::move(*f);
   }
-  if (bp < callee.sp || (bp & 7) != 0 || !on_stack(bp, 16))
+  // Below sp is only wrong on the same stack: a record on another stack is a stack switch.
+  bool same_stack = region_of(bp, 16) == region_of(callee.sp);
+  if ((same_stack && bp < callee.sp) || (bp & 7) != 0 || !on_stack(bp, 16))
     return stop(StopReason::NoCallerFound, fmt::format("rbp {:#x} is not a frame pointer on this stack", bp));
   auto next = read_u64(bp);
   auto ret = read_u64(bp + 8);
