@@ -87,6 +87,7 @@ WalkResult Stackwalker::walk(const RegisterSet& context) {
     return out;
   }
   first->stack_index = region_of_sp(opts_.stacks, first->sp);
+  if (opts_.context_pc_is_return_address) first->pc_is_return_address = true;
   out.frames.push_back(std::move(*first));
   std::vector<bool> left(opts_.stacks.size(), false);
 

@@ -260,3 +260,28 @@ TEST(UnwindArm64, RegistersFromPrstatusBytes) {
   bytes.resize(33 * 8);
   EXPECT_FALSE(arm64_registers_from_pt_regs(bytes));
 }
+
+TEST(UnwindArm64, BlockedTaskStartsFromCpuContext) {
+  Fixture fx;
+  StackBuilder sb(fx.mem, kTop);
+  uint64_t r0 = Fixture::record(sb, 0, 0);
+  uint64_t r1 = Fixture::record(sb, r0, sign(K + 0x900, 0x0909));
+  uint64_t task_sp = sb.reserve(0x40);
+  const uint64_t ctx_addr = kIrqTop - 0x1000;  // anywhere readable: it lives in task_struct
+  for (unsigned i = 0; i < 10; ++i) fx.mem.write_u64(ctx_addr + 8 * i, 19 + i);
+  fx.mem.write_u64(ctx_addr + 80, r1);
+  fx.mem.write_u64(ctx_addr + 88, task_sp);
+  fx.mem.write_u64(ctx_addr + 96, sign(K + 0x444, 0x0404));
+  auto regs = arm64_blocked_task_registers(fx.mem, ctx_addr, arm64_kernel_pac_mask(48));
+  ASSERT_TRUE(regs) << regs.error().to_string();
+  EXPECT_EQ(regs->get(19), 19u);
+  EXPECT_EQ(regs->get(28), 28u);
+  EXPECT_EQ(regs->get(kArm64Pc), K + 0x444);
+  EXPECT_EQ(regs->get(kArm64Sp), task_sp);
+  fx.opts.context_pc_is_return_address = true;
+  auto w = unwind_arm64(fx.mem, *regs, fx.cfg, fx.opts);
+  ASSERT_EQ(w.frames.size(), 2u) << describe(w);
+  EXPECT_EQ(w.frames[0].lookup_pc(), K + 0x443);
+  EXPECT_EQ(w.frames[1].pc, K + 0x900);
+  EXPECT_EQ(w.stop, StopReason::EndOfStack);
+}

@@ -417,3 +417,32 @@ TEST(UnwindX86, RegistersFromPrstatusBytes) {
   bytes.resize(100);
   EXPECT_FALSE(x86_64_registers_from_pt_regs(bytes));
 }
+
+TEST(UnwindX86, BlockedTaskStartsFromInactiveTaskFrame) {
+  Fixture fx;
+  auto orc = make_orc();
+  StackBuilder sb(fx.mem, kTop);
+  sb.reserve(0x10);
+  sb.push(T + 0x310);      // D called X
+  sb.push(T + 0x508);      // X called __switch_to_asm: ret_addr
+  sb.push(0x77);           // bp
+  sb.push(0x66);           // bx
+  sb.push(0x12);           // r12
+  sb.push(0x13);           // r13
+  sb.push(0x14);           // r14
+  uint64_t thread_sp = sb.push(0x15);  // r15
+  auto regs = x86_64_blocked_task_registers(fx.mem, thread_sp);
+  ASSERT_TRUE(regs) << regs.error().to_string();
+  EXPECT_EQ(regs->get(kX86Rip), T + 0x508);
+  EXPECT_EQ(regs->get(kX86Rsp), thread_sp + 56);
+  EXPECT_EQ(regs->get(kX86Rbp), 0x77u);
+  EXPECT_EQ(regs->get(kX86R15), 0x15u);
+  fx.opts.context_pc_is_return_address = true;
+  auto w = unwind_x86_64(fx.mem, *regs, &orc, fx.opts);
+  // The lookup must use 0x507 (the call), whose row has the 8-byte frame.
+  ASSERT_EQ(w.frames.size(), 2u) << describe(w);
+  EXPECT_TRUE(w.frames[0].pc_is_return_address);
+  EXPECT_EQ(w.frames[1].pc, T + 0x310);
+  EXPECT_EQ(w.stop, StopReason::EndOfStack);
+  EXPECT_FALSE(x86_64_blocked_task_registers(fx.mem, 0x1000));
+}

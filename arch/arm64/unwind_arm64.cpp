@@ -29,6 +29,18 @@ Result<RegisterSet> arm64_registers_from_pt_regs(std::span<const uint8_t> bytes)
   return r;
 }
 
+Result<RegisterSet> arm64_blocked_task_registers(VirtReader& mem, uint64_t cpu_context_addr,
+                                                 uint64_t kernel_pac_mask) {
+  uint8_t buf[13 * 8];
+  if (auto r = mem.read_virt(cpu_context_addr, buf); !r) return std::unexpected(r.error());
+  RegisterSet regs;
+  for (unsigned i = 0; i < 10; ++i) regs.set(19 + i, le64(buf + 8 * i));
+  regs.set(kArm64Fp, le64(buf + 80));
+  regs.set(kArm64Sp, le64(buf + 88));
+  regs.set(kArm64Pc, arm64_strip_pac(le64(buf + 96), kernel_pac_mask));
+  return regs;
+}
+
 uint64_t arm64_kernel_pac_mask(unsigned va_bits) {
   if (va_bits == 0 || va_bits >= 64) return 0;
   return ~uint64_t{0} << va_bits;

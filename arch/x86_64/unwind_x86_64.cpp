@@ -27,6 +27,16 @@ Result<RegisterSet> x86_64_registers_from_pt_regs(std::span<const uint8_t> bytes
   return r;
 }
 
+Result<RegisterSet> x86_64_blocked_task_registers(VirtReader& mem, uint64_t thread_sp) {
+  uint8_t buf[7 * 8];
+  if (auto r = mem.read_virt(thread_sp, buf); !r) return std::unexpected(r.error());
+  static constexpr unsigned kOrder[] = {kX86R15, kX86R14, kX86R13, kX86R12, kX86Rbx, kX86Rbp, kX86Rip};
+  RegisterSet regs;
+  for (unsigned i = 0; i < 7; ++i) regs.set(kOrder[i], le64(buf + 8 * i));
+  regs.set(kX86Rsp, thread_sp + sizeof buf);
+  return regs;
+}
+
 static bool user_cs(const RegisterSet& r) {
   auto cs = r.get(kX86Cs);
   return cs && (*cs & 3) == 3;

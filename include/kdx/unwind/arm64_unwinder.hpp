@@ -20,6 +20,13 @@ const char* arm64_reg_name(unsigned reg);  // "x0".."x28", "fp", "lr", "sp", "pc
 // Truncated when fewer than 272 bytes.
 Result<RegisterSet> arm64_registers_from_pt_regs(std::span<const uint8_t> bytes);
 
+// Registers of a task that is not running, from task->thread.cpu_context (6.1: x19..x28 fp
+// sp pc; the caller passes its address, e.g. from DWARF offsetof(task_struct, thread) +
+// offsetof(thread_struct, cpu_context)). pc is where cpu_switch_to returns (a return
+// address: walk with context_pc_is_return_address = true); it is PAC-stripped with the
+// mask. Fails with the reader's error.
+Result<RegisterSet> arm64_blocked_task_registers(VirtReader& mem, uint64_t cpu_context_addr, uint64_t kernel_pac_mask);
+
 // The pointer-authentication bits of a kernel address: GENMASK(63, va_bits), as the kernel's
 // ptrauth_kernel_pac_mask() (and VMCOREINFO NUMBER(KERNELPACMASK)).
 uint64_t arm64_kernel_pac_mask(unsigned va_bits);

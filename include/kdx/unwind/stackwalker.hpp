@@ -24,6 +24,10 @@ struct WalkOptions {
   // Scanning (last resort) looks at this many words above the callee's sp.
   size_t scan_words = 128;
   bool allow_scan = true;
+  // The starting pc is a return address rather than an interrupted instruction: true for a
+  // task that is not running (its saved pc is where __switch_to returns; Linux x86 makes an
+  // exception for ret_from_fork, which a new task "returns" to without a call).
+  bool context_pc_is_return_address = false;
   // Says whether an address is in kernel (or module) text. Without it there is no scan and
   // return addresses are not checked.
   std::function<bool(uint64_t)> is_kernel_text;

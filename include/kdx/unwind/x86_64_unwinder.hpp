@@ -27,6 +27,12 @@ inline constexpr uint64_t kX86IretFrameOffset = 16 * 8;
 // extra words such as fs_base are ignored). Fails with Truncated when fewer than 168 bytes.
 Result<RegisterSet> x86_64_registers_from_pt_regs(std::span<const uint8_t> bytes);
 
+// Registers of a task that is not running, from the struct inactive_task_frame that
+// __switch_to_asm left at task->thread.sp (6.1 x86_64: r15 r14 r13 r12 bx bp ret_addr).
+// rip = ret_addr, rsp = thread_sp + 56. Walk it with context_pc_is_return_address = true
+// (unless rip is ret_from_fork). Fails with the reader's error.
+Result<RegisterSet> x86_64_blocked_task_registers(VirtReader& mem, uint64_t thread_sp);
+
 class X86_64Stackwalker : public Stackwalker {
  public:
   // orc may be null (or empty): the walk then uses frame pointers and scanning only.
