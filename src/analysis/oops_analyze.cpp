@@ -21,8 +21,19 @@ struct Found {
 };
 
 // Which header rule, if any, starts a report on this line.
-std::optional<Found> match_header(const LogLine& l, size_t index) {
-  const std::string& t = l.text;
+// A register or stack dump within the next lines: tells a report from a plain message.
+bool dump_follows(const std::vector<LogLine>& lines, size_t index) {
+  for (size_t i = index + 1; i < lines.size() && i <= index + 8; ++i) {
+    const auto& t = lines[i].text;
+    if (t.find("Call Trace") != std::string::npos || t.find("Call trace") != std::string::npos ||
+        t.starts_with("Modules linked in") || t.starts_with("CPU: "))
+      return true;
+  }
+  return false;
+}
+
+std::optional<Found> match_header(const std::vector<LogLine>& lines, size_t index) {
+  const std::string& t = lines[index].text;
   if (t.size() < 5) return std::nullopt;
   // Cheap prefilter: every header holds one of these words.
   static const char* const kWords[] = {"BUG",     "WARNING", "INFO:",  "KASAN", "UBSAN",    "fault",  "error",
@@ -39,6 +50,7 @@ std::optional<Found> match_header(const LogLine& l, size_t index) {
   for (const HeaderRule& r : header_rules()) {
     std::smatch m;
     if (std::regex_search(t, m, r.pattern)) {
+      if (r.needs_dump && !dump_follows(lines, index)) continue;
       Found f;
       f.line = index;
       f.rule = &r;
@@ -69,13 +81,14 @@ std::string frame_source(std::string_view text) {
 // The warning kinds syzkaller names after the checker rather than the function.
 std::string warning_subtype(const Found& f, const std::vector<LogLine>& lines) {
   const std::string file = f.groups.size() > 1 ? f.groups[1] : "";
-  const std::string func = f.groups.size() > 2 ? base_function(f.groups[2]) : "";
+  std::string func = f.groups.size() > 2 ? base_function(f.groups[2]) : "";
+  if (auto plus = func.find('+'); plus != std::string::npos) func.resize(plus);
   std::string next;
   for (size_t i = f.line + 1; i < lines.size() && i < f.line + 4; ++i) next += lines[i].text + "\n";
   auto file_is = [&](std::string_view path) { return file.starts_with(path); };
   if (file_is("lib/refcount.c") || next.find("refcount_t:") != std::string::npos) return ": refcount bug";
   if (func == "kmalloc_slab" || func == "kvmalloc_node" || func == "__kvmalloc_node" || func == "kmalloc_fix_flags" ||
-      func == "__kmalloc_large_node")
+      func == "__kmalloc_large_node" || (file_is("mm/page_alloc.c") && (func == "warn_alloc" || func.starts_with("__alloc_pages"))))
     return ": kmalloc bug";
   if (file_is("fs/proc/generic.c")) return ": proc registration bug";
   if (file_is("lib/kobject.c")) return ": kobject bug";
@@ -140,6 +153,20 @@ Section section_after(std::string_view t, Section cur) {
   return cur;
 }
 
+// Frames of the stall detector and the timer interrupt that runs it.
+bool is_stall_plumbing(std::string_view function) {
+  static const std::regex re(
+      "^(.*sched_show_task|print_other_cpu_stall|print_cpu_stall|check_cpu_stall|rcu_.*|"
+      "update_process_times|tick_.*|__hrtimer_run_queues|hrtimer_interrupt|.*apic_timer_interrupt.*|"
+      "nmi_.*|arch_trigger_.*|dump_cpu_task|watchdog_timer_fn|.*_timer_interrupt|"
+      "__sysvec_.*|sysvec_.*|asm_.*|irq_exit.*|__irq_exit.*|do_softirq.*|__do_softirq|handle_softirqs|"
+      "arch_timer_handler_.*|handle_percpu_devid_irq|generic_handle_.*|gic_handle_irq|el1_interrupt|"
+      "el1h_64_irq.*|call_on_irq_stack|do_interrupt_handler)$",
+      std::regex::ECMAScript | std::regex::optimize);
+  std::string f = base_function(function);
+  return std::regex_match(f, re);
+}
+
 std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, const std::vector<LogLine>& lines,
                         const std::vector<size_t>& region, bool ignore_header_func) {
   const HeaderRule& r = *f.rule;
@@ -186,33 +213,37 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
       return "";
     }
     case FramePolicy::Stall: {
-      // The stalled context is the one interrupted: frames after the first "</IRQ>" when printed.
-      size_t from = 0;
-      for (size_t idx : region) {
-        auto t = trim(lines[idx].text);
-        if (t.find("</IRQ>") != std::string_view::npos || t.find("<EOI>") != std::string_view::npos) {
-          auto it = std::find_if(frames.begin(), frames.end(), [&](const OopsFrame& fr) { return fr.line > idx; });
-          from = static_cast<size_t>(it - frames.begin());
-          break;
-        }
-      }
+      // The stall detector's own frames and the RCU grace-period kthread's stack say nothing
+      // about the loop; the stalled context's frames follow them. The looping function is the
+      // one called by the first generic dispatch frame (syscall, vfs, socket, softirq, work).
       std::vector<const OopsFrame*> ctx;
-      for (size_t i = from; i < frames.size(); ++i) {
-        if (frames[i].reliable && frames[i].source != "lr" && !frames[i].function.empty()) ctx.push_back(&frames[i]);
-      }
-      for (size_t i = 0; i < ctx.size(); ++i) {
-        if (!is_anchor_frame(ctx[i]->function)) continue;
-        for (size_t j = i; j-- > 0;) {
-          if (!is_skipped_frame(ctx[j]->function) && !is_anchor_frame(ctx[j]->function)) return ctx[j]->function;
-          break;
+      std::vector<const OopsFrame*> stack;
+      auto flush = [&]() {
+        bool gp = std::any_of(stack.begin(), stack.end(), [](const OopsFrame* fr) {
+          return base_function(fr->function) == "rcu_gp_kthread";
+        });
+        if (!gp) ctx.insert(ctx.end(), stack.begin(), stack.end());
+        stack.clear();
+      };
+      size_t fi = 0;
+      for (size_t idx : region) {
+        if (is_stack_header(lines[idx].text)) flush();
+        for (; fi < frames.size() && frames[fi].line == idx; ++fi) {
+          const OopsFrame& fr = frames[fi];
+          if (fr.reliable && fr.source != "lr" && !fr.function.empty()) stack.push_back(&fr);
         }
-        if (i > 0 && title_function(ctx[i - 1]->function) == "smp_call_function") return ctx[i - 1]->function;
-        return ctx[i]->function;
+      }
+      flush();
+      for (size_t i = 0; i < ctx.size(); ++i) {
+        if (title_function(ctx[i]->function) == "smp_call_function") return ctx[i]->function;
+        if (!is_anchor_frame(ctx[i]->function)) continue;
+        if (i > 0 && !is_skipped_frame(ctx[i - 1]->function) && !is_anchor_frame(ctx[i - 1]->function))
+          return ctx[i - 1]->function;
+        if (!is_skipped_frame(ctx[i]->function)) return ctx[i]->function;
       }
       for (const auto* fr : ctx) {
-        if (!is_skipped_frame(fr->function)) return fr->function;
+        if (!is_skipped_frame(fr->function) && !is_stall_plumbing(fr->function)) return fr->function;
       }
-      if (auto i = first_index(frames, usable)) return frames[*i].function;
       return "";
     }
     case FramePolicy::Generic:
@@ -272,7 +303,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   auto lines = split_console_log(text);
   std::vector<Found> found;
   for (size_t i = 0; i < lines.size(); ++i) {
-    if (auto f = match_header(lines[i], i)) found.push_back(std::move(*f));
+    if (auto f = match_header(lines, i)) found.push_back(std::move(*f));
   }
   std::optional<size_t> primary;
   for (size_t i = 0; i < found.size(); ++i) {
@@ -290,19 +321,24 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     }
   }
   if (!primary) return rep;
-  // A warning that did not stop the machine, followed by a fatal oops: the oops is the crash and
-  // the warning is context (seed 001: a list_add WARNING, then the paging request).
+  // A WARN() the kernel finished reporting ("---[ end trace") without panicking, followed by a
+  // fatal oops: the oops is the crash and the warning is context (seed 001: a list_add WARNING,
+  // then the paging request). With panic_on_warn the panic comes before the end marker.
   {
     const Found& p = found[*primary];
-    bool panicked_here = false;
-    for (size_t i = *primary + 1; i < found.size() && found[i].line < p.line + 60; ++i) {
-      if (found[i].rule->panic_only) panicked_here = true;
-    }
-    if (!p.rule->fatal && !panicked_here) {
-      for (size_t i = *primary + 1; i < found.size(); ++i) {
-        if (found[i].rule->fatal && !found[i].rule->panic_only) {
-          primary = i;
-          break;
+    if (p.rule->title.find("{W}") != std::string::npos) {
+      auto lines_of_p = report_lines(lines, found, *primary);
+      bool ended = !lines_of_p.empty() && lines[lines_of_p.back()].text.find("---[ end trace") != std::string::npos;
+      bool panicked = false;
+      for (size_t idx : lines_of_p) {
+        if (lines[idx].text.find("Kernel panic") != std::string::npos) panicked = true;
+      }
+      if (ended && !panicked) {
+        for (size_t i = *primary + 1; i < found.size(); ++i) {
+          if (found[i].rule->fatal && !found[i].rule->panic_only) {
+            primary = i;
+            break;
+          }
         }
       }
     }
@@ -347,7 +383,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
 
   // KASAN access line.
   std::string access;
-  static const std::regex access_re(R"((Read|Write) of size ([0-9]+) at addr ([0-9a-fx]+))");
+  static const std::regex access_re(R"((Read|Write) of size ([0-9]+)(?: at addr ([0-9a-fx]+))?)");
   for (size_t idx : region) {
     if (idx > f.line + 6) break;
     std::smatch m;
@@ -355,7 +391,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       access = " " + m[1].str();
       san.access = m[1].str();
       san.size = std::stoull(m[2].str());
-      san.address = parse_hex(m[3].str());
+      if (m[3].matched) san.address = parse_hex(m[3].str());
       break;
     }
   }

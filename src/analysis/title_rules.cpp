@@ -41,15 +41,19 @@ std::vector<HeaderRule> build_rules() {
                    "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"));
   r.push_back(rule(R"(Unable to handle kernel (?:paging request|read from unreadable memory|write to read-only memory|execute from non-executable memory|access to user memory[a-z ]*) at virtual address)",
                    "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
+  r.push_back(rule(R"(BUG: Kernel NULL pointer dereference (?:on read |on write )?at)",
+                   "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"));
+  r.push_back(rule(R"(BUG: Unable to handle kernel (?:data access|instruction fetch))",
+                   "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
   r.push_back(rule(R"(BUG: unable to handle kernel\s*$)", "BUG: unable to handle kernel", "MEMORY_SAFETY_BUG", 0,
                    P::None));
-  r.push_back(rule(R"(^general protection fault)", "general protection fault in {F}", "DoS"));
-  r.push_back(rule(R"(^stack segment: )", "stack segment fault in {F}", "DoS"));
-  r.push_back(rule(R"(^divide error: )", "divide error in {F}", "DoS"));
-  r.push_back(rule(R"(^int3: )", "int3 in {F}", "DoS"));
+  r.push_back(rule(R"(general protection fault)", "general protection fault in {F}", "DoS"));
+  r.push_back(rule(R"(stack segment: [0-9a-f]{4})", "stack segment fault in {F}", "DoS"));
+  r.push_back(rule(R"(divide error: [0-9a-f]{4})", "divide error in {F}", "DoS"));
+  r.push_back(rule(R"((?:^|Oops: )int3: )", "int3 in {F}", "DoS"));
   r.push_back(rule(R"(^Unhandled fault: )", "Unhandled fault in {F}", "DoS"));
   r.push_back(rule(R"(PANIC: double fault)", "PANIC: double fault in {F}", "DoS"));
-  r.push_back(rule(R"(BUG: stack guard page was hit)", "BUG: stack guard page was hit in {F}", "DoS"));
+  r.push_back(rule(R"(BUG: (?:TASK |IRQ |NMI |)stack guard page was hit)", "BUG: stack guard page was hit in {F}", "DoS"));
   r.push_back(rule(R"(Kernel panic - not syncing: corrupted stack end)", "kernel panic: corrupted stack end in {F}",
                    "DoS"));
   r.push_back(rule(R"(Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([^ ]+))",
@@ -58,7 +62,7 @@ std::vector<HeaderRule> build_rules() {
   r.push_back(rule(R"(Bad mode in .* handler detected)", "kernel panic: bad mode", "DoS", 0, P::None));
   r.push_back(rule(R"(rust_kernel: panicked at)", "{NEXT} in {F}", "BUG"));
   r.push_back(rule(R"(kernel BUG at )", "kernel BUG in {F}", "BUG"));
-  r.push_back(rule(R"(^invalid opcode: )", "invalid opcode in {F}", "BUG"));
+  r.push_back(rule(R"(invalid opcode: [0-9a-f]{4})", "invalid opcode in {F}", "BUG"));
   r.push_back(rule(R"((?:list_add|list_del|list_add_rcu) corruption)", "BUG: corrupted list in {F}", "BUG"));
   // Lockdep and other locking checkers (kernel/locking/lockdep.c, spinlock_debug.c).
   r.push_back(rule(R"((?:WARNING|INFO): possible (?:circular locking dependency|recursive locking|irq lock inversion dependency) detected)",
@@ -77,6 +81,7 @@ std::vector<HeaderRule> build_rules() {
                    false));
   r.push_back(rule(R"(WARNING: [Nn]ested lock was not taken)", "WARNING: nested lock was not taken in {F}",
                    "LOCKDEP", 0, P::Generic, false));
+  r.push_back(rule(R"(BUG: Invalid wait context)", "WARNING: locking bug in {F}", "LOCKDEP", 0, P::Generic, false));
   r.push_back(rule(R"((?:WARNING|BUG): lock held when returning to user space)",
                    "BUG: lock held when returning to user space in {F}", "LOCKDEP", 0, P::Generic, false));
   r.push_back(rule(R"(INFO: trying to register non-static key)", "INFO: trying to register non-static key in {F}",
@@ -110,7 +115,7 @@ std::vector<HeaderRule> build_rules() {
                    P::None, false));
   r.push_back(rule(R"(BUG: Dentry .* still in use)", "BUG: Dentry still in use in {F}", "BUG", 0, P::Generic,
                    false));
-  r.push_back(rule(R"(BUG: bad usercopy|usercopy: Kernel memory (?:exposure|overwrite) attempt detected)",
+  r.push_back(rule(R"(BUG: bad usercopy|usercopy: [Kk]ernel memory (?:exposure|overwrite) attempt detected)",
                    "BUG: bad usercopy in {F}", "MEMORY_SAFETY_BUG"));
   r.push_back(rule(R"(^BUG [^ ]+ \(.*\): Object already free)", "BUG: Object already free", "MEMORY_SAFETY_BUG", 0,
                    P::None, false));
@@ -123,8 +128,13 @@ std::vector<HeaderRule> build_rules() {
   // WARN(): "WARNING: CPU: 1 PID: 2 at file.c:12 func+0x1/0x2" (also the pre-4.x forms).
   r.push_back(rule(R"(WARNING: (?:CPU: [0-9]+ PID: [0-9]+ )?at ([^ ]+)(?: ([^ (]+))?)", "WARNING{W} in {F}",
                    "WARNING", 2, P::Generic, false));
-  r.push_back(rule(R"(SYZFAIL: (.*))", "SYZFAIL: $1", "SYZ_FAILURE", 0, P::None));
-  r.push_back(rule(R"(^WARNING: ([^:]+)$)", "WARNING: $1", "WARNING", 0, P::None, false));
+  // 6.18+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid".
+  r.push_back(rule(R"(WARNING: ([^ ]+:[0-9]+) at ([^ ,]+), CPU#)", "WARNING{W} in {F}", "WARNING", 2, P::Generic,
+                   false));
+  r.push_back(rule(R"(^SYZFAIL: (.*))", "SYZFAIL: $1", "SYZ_FAILURE", 0, P::None, false));
+  HeaderRule bare = rule(R"(^WARNING: ([^:]+)$)", "WARNING: $1", "WARNING", 0, P::None, false);
+  bare.needs_dump = true;
+  r.push_back(bare);
   // Arm "Internal error: Oops" without a preceding fault line.
   r.push_back(rule(R"(^Internal error: ([A-Za-z ]+)(?: - ([A-Za-z ]+))?: )", "Internal error in {F}", "DoS"));
   HeaderRule panic = rule(R"(Kernel panic - not syncing: ?(.*?)(?: \.\.\.)?\s*$)", "kernel panic: $1", "DoS", 0,
@@ -160,9 +170,42 @@ const std::regex& skip_regex() {
       "save_stack.*|stack_trace_save.*|stack_depot_save.*|__sanitizer_cov_.*|"
       "check_heap_object|__check_heap_object|check_object_size|__check_object_size|usercopy_abort|"
       "__check_object_size|check_stack_object|"
+      // generic library code a bug passes through: lists, trees, bitops, formatting, thunks
+      "__list_.*|list_.*|__hlist_.*|hlist_.*|rb_.*|__rb_.*|rb_erase.*|rb_insert.*|timerqueue_.*_valid|"
+      "test_and_.*_bit|_?set_bit|_?clear_bit|__?test_bit|"
+      "vsnprintf|vscnprintf|snprintf|scnprintf|sprintf|vsprintf|kvasprintf|kasprintf|string|hex_string|"
+      "pointer|format_decode|number|widen_string|hex_dump_to_buffer|print_hex_dump|"
+      "__x86_indirect_thunk_.*|__x86_return_thunk|__indirect_thunk_start|_stext|"
+      "should_fail.*|__should_fail.*|fail_dump|should_failslab|"
+      "dump_backtrace|show_stack|__show_regs|skb_panic|skb_over_panic|skb_under_panic|fortify_panic|"
+      "__fortify_panic|__fortify_report|assertfail|__phys_addr|"
+      "__hwasan_.*|hwasan_.*|__read_once_.*|__write_once_.*|"
+      "_atomic_dec_and_lock.*|atomic_dec_and_.*|"
+      "ref_tracker_.*|ida_free|ida_alloc.*|idr_.*|"
+      "post_alloc_hook|__set_page_owner|set_page_owner|prep_new_page|get_page_from_freelist|"
+      "free_pages.*|__free_pages.*|free_unref_page.*|free_pcp_.*|"
+      "stack_trace_consume_entry|arch_stack_walk|__unwind_start|unwind_.*|"
+      "_copy_to_iter|_copy_from_iter|copy_to_iter|copy_from_iter|copyout|copyin|copy_page_to_iter.*|"
+      "copy_page_from_iter.*|__copy_to_iter|instrument_copy_.*|"
+      "queue_work.*|__queue_work|mod_timer|__mod_timer|del_timer.*|lock_timer_base|try_to_del_timer_sync|"
+      "wait_for_completion.*|__wait_for_common|complete|"
+      "mutex_optimistic_spin|down_trylock|__down_trylock|"
+      "unlock_page|folio_unlock|__folio_unlock|lock_page|__lock_page|folio_lock|__folio_lock.*|"
+      "__local_bh_enable_ip|local_bh_enable|_local_bh_enable|"
+      "device_.*|device_del|device_add|get_device_parent|put_device|devres_.*|driver_.*|bus_.*|"
+      "really_probe|__device_attach.*|__driver_attach|sysfs_.*|kernfs_.*|kobject_.*|kref_.*|klist_.*|"
+      "usb_.*|hid_.*|"
+      "proc_register|proc_create.*|__proc_create|proc_mkdir.*|"
+      "look_up_lock_class|hlock_class|check_flags.*|debug_locks_off|__lock_downgrade|lock_downgrade|"
+      "console_lock|console_unlock|console_trylock|"
+      "__task_rq_lock|task_rq_lock|get_taint|add_taint|"
+      "kernel_fpu_begin.*|"
+      "alloc_.*_noprof|__alloc_.*_noprof|.*_noprof|"
+      "rust_helper_BUG|rust_begin_unwind|.*panic_fmt.*|.*rust_panic.*|"
       // string and memory helpers
       "memcpy|memmove|memset|__memcpy|__memset|__memmove|memcmp|__memcpy_.*|memcpy_.*|memset_.*|"
-      "str(len|nlen|cpy|ncpy|lcpy|scpy|cmp|ncmp|cat|ncat|chr|rchr|str|sep|dup)|"
+      "str(len|nlen|cpy|ncpy|lcpy|scpy|cmp|ncmp|cat|ncat|chr|rchr|str|nstr|sep|dup|casecmp|ncasecmp)|"
+      "__str.*|__mem.*|crc_.*|crc32.*|"
       "kstrdup|kstrndup|kmemdup|kmemdup_nul|"
       "copy_user.*|_copy_to_user|_copy_from_user|copy_to_user|copy_from_user|__copy_user.*|"
       "raw_copy_.*|__get_user.*|__put_user.*|rep_movs_alternative|copy_user_generic.*|"
@@ -208,9 +251,10 @@ bool is_wait_frame(std::string_view function) {
   static const std::regex re(
       "^(.*wait.*|.*schedule.*|.*sleep.*|.*completion.*|"
       "__schedule|io_schedule.*|__refrigerator|rcu_gp_kthread|"
-      "__flush_work|flush_work|__flush_workqueue|flush_workqueue|"
+      "__flush_work|flush_work|__flush_workqueue|flush_workqueue|context_switch|finish_task_switch.*|"
+      "__switch_to.*|__lock_page.*|lock_page.*|folio_lock.*|__folio_lock.*|"
       "down|__down.*|down_.*|rwsem_.*|__mutex_lock.*|mutex_lock.*|percpu_down_.*|"
-      "__synchronize_srcu|synchronize_srcu.*|__wait_rcu_gp)$",
+      "__wait_rcu_gp)$",
       std::regex::ECMAScript | std::regex::optimize);
   std::string f = base_function(function);
   return std::regex_match(f, re);
@@ -219,17 +263,27 @@ bool is_wait_frame(std::string_view function) {
 bool is_anchor_frame(std::string_view function) {
   static const std::regex re(
       "^(do_syscall_.*|entry_SYSCALL.*|entry_SYSENTER.*|do_fast_syscall.*|invoke_syscall|el0_svc.*|"
-      "system_call.*|"
-      "__vfs_write|vfs_write|__vfs_read|vfs_read|vfs_ioctl|do_vfs_ioctl|__do_sys_ioctl|"
-      "new_sync_write|new_sync_read|vfs_iter_write|vfs_iter_read|"
-      "sock_sendmsg|sock_recvmsg|sock_sendmsg_nosec|sock_recvmsg_nosec|__sock_sendmsg|"
-      "irq_exit|irq_exit_rcu|__irq_exit_rcu|do_softirq|do_softirq_own_stack|run_ksoftirqd|"
+      "system_call.*|sysenter_dispatch|"
+      // syscalls that only dispatch to a file's or socket's operation
+      "(__x64_|__ia32_|__arm64_|__se_|__do_|ksys_|SyS_|sys_|__sys_|compat_SyS_|__x64_compat_|__ia32_compat_)"
+      "(sys_)?(ioctl|read|write|readv|writev|pread64|pwrite64|sendmsg|recvmsg|sendto|recvfrom|"
+      "compat_ioctl|splice|sendfile64|poll|ppoll|select|pselect6|epoll_wait|close|mmap|mmap_pgoff)|"
+      "___sys_sendmsg|___sys_recvmsg|__sys_sendmsg|__sys_recvmsg|"
+      "__vfs_write|vfs_write|__vfs_read|vfs_read|vfs_ioctl|do_vfs_ioctl|"
+      "new_sync_write|new_sync_read|vfs_iter_write|vfs_iter_read|do_iter_write|do_iter_read|"
+      "call_write_iter|call_read_iter|do_iter_readv_writev|do_readv|do_writev|"
+      "__fput|do_splice_from|do_splice_to|splice_direct_to_actor|"
+      "sock_sendmsg|sock_recvmsg|sock_sendmsg_nosec|sock_recvmsg_nosec|__sock_sendmsg|sock_write_iter|"
+      "sock_read_iter|sock_ioctl|sock_do_ioctl|"
+      "rtnetlink_rcv_msg|genl_rcv_msg|genl_family_rcv_msg.*|nfnetlink_rcv_msg|nfnetlink_rcv_batch|"
+      "netlink_dump|__netlink_dump_start|"
+      "irq_exit|irq_exit_rcu|__irq_exit_rcu|run_ksoftirqd|"
       "call_timer_fn|expire_timers|tasklet_action_common|tasklet_action|tasklet_hi_action|"
-      "net_rx_action|__netif_receive_skb_one_core|__netif_receive_skb_core|__netif_receive_skb|"
+      "__netif_receive_skb_one_core|__netif_receive_skb_core|__netif_receive_skb_list_core|"
       "process_one_work|worker_thread|kthread|ret_from_fork|cpu_startup_entry|do_idle|"
-      "__hrtimer_run_queues|rcu_do_batch|rcu_core|"
-      "task_work_run|exit_to_usermode_loop|exit_to_user_mode_prepare|"
-      "call_write_iter|do_iter_readv_writev)$",
+      "rcu_do_batch|"
+      "do_mmap|mmap_region|vm_mmap_pgoff|"
+      "handle_mm_fault|__handle_mm_fault)$",
       std::regex::ECMAScript | std::regex::optimize);
   std::string f = base_function(function);
   return std::regex_match(f, re);
@@ -247,6 +301,10 @@ std::string title_function(std::string_view function) {
     }
   }
   if (f.starts_with("smp_call_function")) f = "smp_call_function";
+  // An SRCU/RCU grace-period wait is one place to hang however it was spelled.
+  if (f == "synchronize_srcu" || f == "__synchronize_srcu" || f == "synchronize_rcu_expedited" ||
+      f == "synchronize_sched" || f == "synchronize_rcu_tasks")
+    f = "synchronize_rcu";
   return f;
 }
 

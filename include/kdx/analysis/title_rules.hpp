@@ -29,6 +29,7 @@ struct HeaderRule {
   FramePolicy policy = FramePolicy::Generic;
   bool fatal = true;        // the machine cannot go on after it (oops, panic), as opposed to a warning
   bool panic_only = false;  // a bare "Kernel panic" line: used only when no other report exists
+  bool needs_dump = false;  // only a report when a register/stack dump follows within a few lines
 };
 
 // The rule table, in priority order for a given line. Built once.
