@@ -61,6 +61,15 @@ std::optional<Found> match_header(const std::vector<LogLine>& lines, size_t inde
   return std::nullopt;
 }
 
+// "#0: ffff888 (&lock){+.+.}, at: func+0x1/0x2": lockdep's list of held locks, not a stack.
+bool is_held_lock_line(std::string_view t) {
+  t = trim(t);
+  if (t.size() < 3 || t[0] != '#') return false;
+  size_t i = 1;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  return i > 1 && i < t.size() && t[i] == ':';
+}
+
 bool is_stack_header(std::string_view t) {
   t = trim(t);
   return t.starts_with("Call Trace") || t.starts_with("Call trace") || t.starts_with("Backtrace:") ||
@@ -159,12 +168,23 @@ bool is_stall_plumbing(std::string_view function) {
       "^(.*sched_show_task|print_other_cpu_stall|print_cpu_stall|check_cpu_stall|rcu_.*|"
       "update_process_times|tick_.*|__hrtimer_run_queues|hrtimer_interrupt|.*apic_timer_interrupt.*|"
       "nmi_.*|arch_trigger_.*|dump_cpu_task|watchdog_timer_fn|.*_timer_interrupt|"
-      "__sysvec_.*|sysvec_.*|asm_.*|irq_exit.*|__irq_exit.*|do_softirq.*|__do_softirq|handle_softirqs|"
+      "__sysvec_.*|sysvec_.*|asm_.*|"
       "arch_timer_handler_.*|handle_percpu_devid_irq|generic_handle_.*|gic_handle_irq|el1_interrupt|"
       "el1h_64_irq.*|call_on_irq_stack|do_interrupt_handler)$",
       std::regex::ECMAScript | std::regex::optimize);
   std::string f = base_function(function);
   return std::regex_match(f, re);
+}
+
+// Allocation wrappers a leak passes through on its way to the caller that owns the memory.
+bool is_leak_allocator(std::string_view f) {
+  static const std::regex re(
+      "^(kmemleak.*|create_object|__create_object|sock_kmalloc|sk_prot_alloc|__alloc_skb|alloc_skb.*|"
+      "__netdev_alloc_skb|netdev_alloc_skb|__napi_alloc_skb|radix_tree_node_alloc|xas_alloc|xas_create|"
+      "idr_get_free|kmemdup|kstrdup|kstrndup|kobject_set_name_vargs|kvasprintf.*|sk_alloc|"
+      "__d_alloc|d_alloc|alloc_inode|new_inode.*|__register_sysctl_table)$",
+      std::regex::ECMAScript | std::regex::optimize);
+  return std::regex_match(std::string(f), re);
 }
 
 std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, const std::vector<LogLine>& lines,
@@ -174,20 +194,21 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
     std::string hf = f.groups[r.frame_group];
     if (auto plus = hf.find('+'); plus != std::string::npos) hf.resize(plus);
     if (!hf.empty() && hf.find('/') == std::string::npos && !is_skipped_frame(hf) && hf != "0x0" &&
-        !hf.starts_with("0x"))
+        !hf.starts_with("0x") && !(hf.size() >= 8 && parse_hex(hf)))
       return hf;
   }
   auto usable = [](const OopsFrame& fr) {
     return fr.reliable && fr.source != "lr" && !fr.function.empty() && !is_skipped_frame(fr.function);
   };
+  for (size_t idx : region) {
+    auto t = trim(lines[idx].text);
+    if (t.starts_with("last function: ")) return std::string(trim(t.substr(15)));
+  }
   switch (r.policy) {
     case FramePolicy::None:
       return "";
     case FramePolicy::Leak: {
       bool after_bt = false;
-      for (const auto& fr : frames) {
-        (void)fr;
-      }
       // Leak frames are the ones listed after "backtrace:".
       for (size_t idx : region) {
         auto t = trim(lines[idx].text);
@@ -202,7 +223,7 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
           continue;
         }
         auto b = base_function(fr->function);
-        if (usable(*fr) && !b.starts_with("kmemleak") && b != "create_object" && !b.starts_with("__create_object"))
+        if (usable(*fr) && !is_leak_allocator(b))
           return fr->function;
       }
       return "";
@@ -226,14 +247,43 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
         stack.clear();
       };
       size_t fi = 0;
+      // A new-style "<IRQ> ... </IRQ>" block that holds the detector is the interrupt that found
+      // the stall, not the stalled code; drop it. Old "<EOI>" stacks mix both and are kept.
+      bool in_irq = false;
+      std::vector<const OopsFrame*> irq;
+      bool irq_has_detector = false;
       for (size_t idx : region) {
-        if (is_stack_header(lines[idx].text)) flush();
+        const std::string& t = lines[idx].text;
+        if (is_stack_header(t)) {
+          if (in_irq) stack.insert(stack.end(), irq.begin(), irq.end());
+          in_irq = false;
+          irq.clear();
+          flush();
+        }
+        if (t.find("<IRQ>") != std::string::npos) {
+          in_irq = true;
+          irq.clear();
+          irq_has_detector = false;
+        }
         for (; fi < frames.size() && frames[fi].line == idx; ++fi) {
           const OopsFrame& fr = frames[fi];
-          if (fr.reliable && fr.source != "lr" && !fr.function.empty()) stack.push_back(&fr);
+          if (!fr.reliable || fr.source == "lr" || fr.function.empty()) continue;
+          if (in_irq) {
+            irq.push_back(&fr);
+            if (is_stall_plumbing(fr.function)) irq_has_detector = true;
+          } else {
+            stack.push_back(&fr);
+          }
+        }
+        if (t.find("</IRQ>") != std::string::npos && in_irq) {
+          if (!irq_has_detector) stack.insert(stack.end(), irq.begin(), irq.end());
+          in_irq = false;
+          irq.clear();
         }
       }
+      if (in_irq) stack.insert(stack.end(), irq.begin(), irq.end());
       flush();
+      std::erase_if(ctx, [](const OopsFrame* fr) { return is_stall_plumbing(fr->function); });
       for (size_t i = 0; i < ctx.size(); ++i) {
         if (title_function(ctx[i]->function) == "smp_call_function") return ctx[i]->function;
         if (!is_anchor_frame(ctx[i]->function)) continue;
@@ -248,6 +298,16 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
     }
     case FramePolicy::Generic:
       break;
+  }
+  if (r.type == "LOCKDEP" || r.type == "ATOMIC_SLEEP") {
+    // Lockdep prints held locks and dependency chains first; the task's own stack comes after
+    // "stack backtrace:" and is what the report is about.
+    for (size_t idx : region) {
+      if (trim(lines[idx].text) != "stack backtrace:") continue;
+      for (const auto& fr : frames) {
+        if (fr.line > idx && usable(fr)) return fr.function;
+      }
+    }
   }
   if (auto i = first_index(frames, usable)) return frames[*i].function;
   return "";
@@ -359,6 +419,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     if (is_stack_header(t)) has_stack = true;
     auto fr = parse_frame(t);
     if (!fr) continue;
+    if (is_held_lock_line(t)) continue;
     fr->line = idx;
     if (fr->source.empty()) fr->source = idx == f.line ? "header" : frame_source(t);
     if (sec == Section::Alloc) {
@@ -383,14 +444,14 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
 
   // KASAN access line.
   std::string access;
-  static const std::regex access_re(R"((Read|Write) of size ([0-9]+)(?: at addr ([0-9a-fx]+))?)");
+  static const std::regex access_re(R"((Read|Write) (?:of size ([0-9]+))?(?: ?at addr ([0-9a-fx]+))?)");
   for (size_t idx : region) {
     if (idx > f.line + 6) break;
     std::smatch m;
     if (std::regex_search(lines[idx].text, m, access_re)) {
       access = " " + m[1].str();
       san.access = m[1].str();
-      san.size = std::stoull(m[2].str());
+      if (m[2].matched) san.size = std::stoull(m[2].str());
       if (m[3].matched) san.address = parse_hex(m[3].str());
       break;
     }
@@ -417,7 +478,10 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   }
   std::string guilty = pick_guilty(f, rep.frames, lines, region, ignore_header_func);
   // WARNs that flag a caller's misuse of a core API name the caller too.
-  if (f.rule->title.find("{W}") != std::string::npos && wsub.empty() && base_function(guilty) == "usb_submit_urb") {
+  std::string header_func = f.rule->frame_group > 0 && static_cast<size_t>(f.rule->frame_group) < f.groups.size()
+                                ? base_function(f.groups[f.rule->frame_group].substr(0, f.groups[f.rule->frame_group].find('+')))
+                                : "";
+  if (f.rule->title.find("{W}") != std::string::npos && wsub.empty() && header_func == "usb_submit_urb") {
     for (const auto& fr : rep.frames) {
       if (fr.reliable && fr.source == "trace" && !is_skipped_frame(fr.function) &&
           base_function(fr.function) != "usb_submit_urb") {

@@ -49,18 +49,19 @@ std::vector<HeaderRule> build_rules() {
                    P::None));
   r.push_back(rule(R"(general protection fault)", "general protection fault in {F}", "DoS"));
   r.push_back(rule(R"(stack segment: [0-9a-f]{4})", "stack segment fault in {F}", "DoS"));
-  r.push_back(rule(R"(divide error: [0-9a-f]{4})", "divide error in {F}", "DoS"));
+  r.push_back(rule(R"(divide(?: |_)error: [0-9a-f]{4})", "divide error in {F}", "DoS"));
   r.push_back(rule(R"((?:^|Oops: )int3: )", "int3 in {F}", "DoS"));
   r.push_back(rule(R"(^Unhandled fault: )", "Unhandled fault in {F}", "DoS"));
   r.push_back(rule(R"(PANIC: double fault)", "PANIC: double fault in {F}", "DoS"));
   r.push_back(rule(R"(BUG: (?:TASK |IRQ |NMI |)stack guard page was hit)", "BUG: stack guard page was hit in {F}", "DoS"));
   r.push_back(rule(R"(Kernel panic - not syncing: corrupted stack end)", "kernel panic: corrupted stack end in {F}",
-                   "DoS"));
+                   "DoS", 0, P::Hung));
   r.push_back(rule(R"(Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([^ ]+))",
                    "kernel panic: stack is corrupted in {F}", "DoS", 1));
   r.push_back(rule(R"(Kernel panic - not syncing: kernel stack overflow)", "kernel stack overflow in {F}", "DoS"));
   r.push_back(rule(R"(Bad mode in .* handler detected)", "kernel panic: bad mode", "DoS", 0, P::None));
   r.push_back(rule(R"(rust_kernel: panicked at)", "{NEXT} in {F}", "BUG"));
+  r.push_back(rule(R"(kernel BUG at lib/list_debug.c)", "BUG: corrupted list in {F}", "BUG"));
   r.push_back(rule(R"(kernel BUG at )", "kernel BUG in {F}", "BUG"));
   r.push_back(rule(R"(invalid opcode: [0-9a-f]{4})", "invalid opcode in {F}", "BUG"));
   r.push_back(rule(R"((?:list_add|list_del|list_add_rcu) corruption)", "BUG: corrupted list in {F}", "BUG"));
@@ -199,7 +200,11 @@ const std::regex& skip_regex() {
       "look_up_lock_class|hlock_class|check_flags.*|debug_locks_off|__lock_downgrade|lock_downgrade|"
       "console_lock|console_unlock|console_trylock|"
       "__task_rq_lock|task_rq_lock|get_taint|add_taint|"
-      "kernel_fpu_begin.*|"
+      "kernel_fpu_begin.*|skb_put|skb_push|skb_pull|__skb_put|__skb_push|kfree_skb.*|__kfree_skb|"
+      "kfree_skbmem|warn_alloc|handle_overflow|ubsan_epilogue|val_to_string|__schedule_bug|__panic|"
+      "handle_bad_stack|do_tag_check_fault|do_tag_recovery|report_tag_fault|"
+      "dev_vprintk_emit|dev_printk_emit|_dev_info|_dev_err|_dev_warn|_dev_notice|__dev_printk|dev_printk|"
+      "lock_sock.*|release_sock|__lock_sock|__release_sock|"
       "alloc_.*_noprof|__alloc_.*_noprof|.*_noprof|"
       "rust_helper_BUG|rust_begin_unwind|.*panic_fmt.*|.*rust_panic.*|"
       // string and memory helpers
@@ -282,8 +287,7 @@ bool is_anchor_frame(std::string_view function) {
       "__netif_receive_skb_one_core|__netif_receive_skb_core|__netif_receive_skb_list_core|"
       "process_one_work|worker_thread|kthread|ret_from_fork|cpu_startup_entry|do_idle|"
       "rcu_do_batch|"
-      "do_mmap|mmap_region|vm_mmap_pgoff|"
-      "handle_mm_fault|__handle_mm_fault)$",
+      "do_mmap|mmap_region|vm_mmap_pgoff|__do_fault)$",
       std::regex::ECMAScript | std::regex::optimize);
   std::string f = base_function(function);
   return std::regex_match(f, re);
