@@ -1,0 +1,315 @@
+// The header rules that recognise each kind of kernel crash report, and the frame skip lists.
+// Written from the kernel's own message formats (lib/bug.c, arch/*/mm/fault.c, mm/kasan/report.c,
+// kernel/locking/lockdep.c, kernel/rcu/tree_stall.h, kernel/hung_task.c, kernel/watchdog.c ...).
+#include "kdx/analysis/title_rules.hpp"
+
+namespace kdx::analysis {
+namespace {
+
+HeaderRule rule(const char* pattern, const char* title, const char* type, int frame_group = 0,
+                FramePolicy policy = FramePolicy::Generic, bool fatal = true) {
+  HeaderRule r;
+  r.pattern = std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
+  r.title = title;
+  r.type = type;
+  r.frame_group = frame_group;
+  r.policy = policy;
+  r.fatal = fatal;
+  return r;
+}
+
+std::vector<HeaderRule> build_rules() {
+  using P = FramePolicy;
+  std::vector<HeaderRule> r;
+  // Sanitizers: the header names the bug kind and usually the function.
+  r.push_back(rule(R"(BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ([^ ]+))",
+                   "KASAN: invalid-free in {F}", "KASAN-INVALID-FREE", 1));
+  r.push_back(rule(R"(BUG: KASAN: ([a-z\-]+) in ([^ ]+))", "KASAN: $1{A} in {F}", "KASAN", 2));
+  r.push_back(rule(R"(BUG: KASAN: ([a-z\-]+) on address)", "KASAN: $1{A} in {F}", "KASAN", 0));
+  r.push_back(rule(R"(BUG: KFENCE: ([a-z\- ]+?) in ([^ ]+))", "KFENCE: $1 in {F}", "KFENCE", 2));
+  r.push_back(rule(R"(BUG: KMSAN: ([a-z\-]+) in ([^ ]+))", "KMSAN: $1 in {F}", "KMSAN", 2));
+  r.push_back(rule(R"(BUG: KCSAN: ([a-z\-]+) in ([^ ]+))", "KCSAN: $1 in {F}", "KCSAN", 2, P::Generic, false));
+  r.push_back(rule(R"(UBSAN: Undefined behaviour in)", "UBSAN: undefined-behaviour in {F}", "UBSAN", 0,
+                   P::Generic, false));
+  r.push_back(rule(R"(UBSAN: ([a-z\-]+) in)", "UBSAN: $1 in {F}", "UBSAN", 0, P::Generic, false));
+  // Memory faults (x86 show_fault_oops, arm64 die_kernel_fault, arm __do_kernel_fault).
+  r.push_back(rule(R"(BUG: (?:unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference))",
+                   "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"));
+  r.push_back(rule(R"(BUG: unable to handle (?:kernel paging request|page fault for address))",
+                   "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
+  r.push_back(rule(R"(Unable to handle kernel NULL pointer dereference at virtual address)",
+                   "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"));
+  r.push_back(rule(R"(Unable to handle kernel (?:paging request|read from unreadable memory|write to read-only memory|execute from non-executable memory|access to user memory[a-z ]*) at virtual address)",
+                   "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
+  r.push_back(rule(R"(BUG: Kernel NULL pointer dereference (?:on read |on write )?at)",
+                   "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"));
+  r.push_back(rule(R"(BUG: Unable to handle kernel (?:data access|instruction fetch))",
+                   "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
+  r.push_back(rule(R"(BUG: unable to handle kernel\s*$)", "BUG: unable to handle kernel", "MEMORY_SAFETY_BUG", 0,
+                   P::None));
+  r.push_back(rule(R"(general protection fault)", "general protection fault in {F}", "DoS"));
+  r.push_back(rule(R"(stack segment: [0-9a-f]{4})", "stack segment fault in {F}", "DoS"));
+  r.push_back(rule(R"(divide(?: |_)error: [0-9a-f]{4})", "divide error in {F}", "DoS"));
+  r.push_back(rule(R"((?:^|Oops: )int3: )", "int3 in {F}", "DoS"));
+  r.push_back(rule(R"(^Unhandled fault: )", "Unhandled fault in {F}", "DoS"));
+  r.push_back(rule(R"(PANIC: double fault)", "PANIC: double fault in {F}", "DoS"));
+  r.push_back(rule(R"(BUG: (?:TASK |IRQ |NMI |)stack guard page was hit)", "BUG: stack guard page was hit in {F}", "DoS"));
+  r.push_back(rule(R"(Kernel panic - not syncing: corrupted stack end)", "kernel panic: corrupted stack end in {F}",
+                   "DoS", 0, P::Hung));
+  r.push_back(rule(R"(Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([^ ]+))",
+                   "kernel panic: stack is corrupted in {F}", "DoS", 1));
+  r.push_back(rule(R"(Kernel panic - not syncing: kernel stack overflow)", "kernel stack overflow in {F}", "DoS"));
+  r.push_back(rule(R"(Bad mode in .* handler detected)", "kernel panic: bad mode", "DoS", 0, P::None));
+  r.push_back(rule(R"(rust_kernel: panicked at)", "{NEXT} in {F}", "BUG"));
+  r.push_back(rule(R"(kernel BUG at lib/list_debug.c)", "BUG: corrupted list in {F}", "BUG"));
+  r.push_back(rule(R"(kernel BUG at )", "kernel BUG in {F}", "BUG"));
+  r.push_back(rule(R"(invalid opcode: [0-9a-f]{4})", "invalid opcode in {F}", "BUG"));
+  r.push_back(rule(R"((?:list_add|list_del|list_add_rcu) corruption)", "BUG: corrupted list in {F}", "BUG"));
+  // Lockdep and other locking checkers (kernel/locking/lockdep.c, spinlock_debug.c).
+  r.push_back(rule(R"((?:WARNING|INFO): possible (?:circular locking dependency|recursive locking|irq lock inversion dependency) detected)",
+                   "possible deadlock in {F}", "LOCKDEP", 0, P::Generic, false));
+  r.push_back(rule(R"(WARNING: (?:SOFT|HARD)IRQ-safe -> (?:SOFT|HARD)IRQ-unsafe lock order detected)",
+                   "possible deadlock in {F}", "LOCKDEP", 0, P::Generic, false));
+  r.push_back(rule(R"((?:WARNING|INFO): inconsistent lock state)", "inconsistent lock state in {F}", "LOCKDEP", 0,
+                   P::Generic, false));
+  r.push_back(rule(R"((?:WARNING|INFO): suspicious RCU usage)", "WARNING: suspicious RCU usage in {F}", "LOCKDEP",
+                   0, P::Generic, false));
+  r.push_back(rule(R"((?:WARNING|BUG): bad unlock balance detected)", "BUG: bad unlock balance in {F}", "LOCKDEP",
+                   0, P::Generic, false));
+  r.push_back(rule(R"(\[ BUG: held lock freed! \]|^BUG: held lock freed)", "BUG: held lock freed in {F}",
+                   "LOCKDEP", 0, P::Generic, false));
+  r.push_back(rule(R"(WARNING: held lock freed)", "WARNING: held lock freed in {F}", "LOCKDEP", 0, P::Generic,
+                   false));
+  r.push_back(rule(R"(WARNING: [Nn]ested lock was not taken)", "WARNING: nested lock was not taken in {F}",
+                   "LOCKDEP", 0, P::Generic, false));
+  r.push_back(rule(R"(BUG: Invalid wait context)", "WARNING: locking bug in {F}", "LOCKDEP", 0, P::Generic, false));
+  r.push_back(rule(R"((?:WARNING|BUG): lock held when returning to user space)",
+                   "BUG: lock held when returning to user space in {F}", "LOCKDEP", 0, P::Generic, false));
+  r.push_back(rule(R"(INFO: trying to register non-static key)", "INFO: trying to register non-static key in {F}",
+                   "LOCKDEP", 0, P::Generic, false));
+  r.push_back(rule(R"(BUG: (MAX_[A-Z_]+ too low!))", "BUG: $1", "LOCKDEP", 0, P::None, false));
+  r.push_back(rule(R"(BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion))",
+                   "BUG: spinlock $1 in {F}", "LOCKDEP"));
+  r.push_back(rule(R"(BUG: rwlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion))",
+                   "BUG: rwlock $1 in {F}", "LOCKDEP"));
+  // Atomic-context checks (kernel/sched/core.c, lib/smp_processor_id.c).
+  r.push_back(rule(R"(BUG: sleeping function called from invalid context)",
+                   "BUG: sleeping function called from invalid context in {F}", "ATOMIC_SLEEP", 0, P::Generic, false));
+  r.push_back(rule(R"(BUG: scheduling while atomic)", "BUG: scheduling while atomic in {F}", "ATOMIC_SLEEP", 0,
+                   P::Generic, false));
+  r.push_back(rule(R"(BUG: using ([a-z_]+\(\)) in preemptible)", "BUG: using $1 in preemptible code in {F}",
+                   "ATOMIC_SLEEP", 0, P::Generic, false));
+  r.push_back(rule(R"(BUG: workqueue leaked lock or atomic)", "BUG: workqueue leaked lock or atomic in {F}",
+                   "ATOMIC_SLEEP", 0, P::Generic, false));
+  // Hangs (kernel/watchdog.c, kernel/rcu/tree_stall.h, kernel/hung_task.c).
+  r.push_back(rule(R"(BUG: soft lockup)", "BUG: soft lockup in {F}", "HANG", 0, P::Stall));
+  r.push_back(rule(R"(INFO: rcu_(?:sched|preempt|bh|tasks)(?: self-detected stall| detected stall| detected expedited stall)|INFO: rcu detected stall)",
+                   "INFO: rcu detected stall in {F}", "HANG", 0, P::Stall));
+  r.push_back(rule(R"(INFO: task .* blocked for more than [0-9]+ seconds)", "INFO: task hung in {F}", "HANG", 0,
+                   P::Hung, false));
+  r.push_back(rule(R"(BUG: workqueue lockup)", "BUG: workqueue lockup", "HANG", 0, P::None, false));
+  // mm consistency checks.
+  r.push_back(rule(R"(BUG: Bad page state)", "BUG: Bad page state in {F}", "BUG", 0, P::Generic, false));
+  r.push_back(rule(R"(BUG: Bad page map)", "BUG: Bad page map in {F}", "BUG", 0, P::Generic, false));
+  r.push_back(rule(R"(BUG: Bad rss-counter state)", "BUG: Bad rss-counter state", "BUG", 0, P::None, false));
+  r.push_back(rule(R"(BUG: Dentry .* still in use .*\[unmount of)", "BUG: Dentry still in use in unmount", "BUG", 0,
+                   P::None, false));
+  r.push_back(rule(R"(BUG: Dentry .* still in use)", "BUG: Dentry still in use in {F}", "BUG", 0, P::Generic,
+                   false));
+  r.push_back(rule(R"(BUG: bad usercopy|usercopy: [Kk]ernel memory (?:exposure|overwrite) attempt detected)",
+                   "BUG: bad usercopy in {F}", "MEMORY_SAFETY_BUG"));
+  r.push_back(rule(R"(^BUG [^ ]+ \(.*\): Object already free)", "BUG: Object already free", "MEMORY_SAFETY_BUG", 0,
+                   P::None, false));
+  r.push_back(rule(R"(^BUG: memory leak|^unreferenced object 0x)", "memory leak in {F}", "LEAK", 0, P::Leak, false));
+  // Stack unwinder complaints (arch/x86/kernel/unwind_frame.c).
+  r.push_back(rule(R"(WARNING: kernel stack regs at .* has bad '([a-z]+)' value)",
+                   "WARNING: kernel stack regs has bad '$1' value", "WARNING", 0, P::None, false));
+  r.push_back(rule(R"(WARNING: kernel stack frame pointer at .* has bad value)",
+                   "WARNING: kernel stack frame pointer has bad value", "WARNING", 0, P::None, false));
+  // WARN(): "WARNING: CPU: 1 PID: 2 at file.c:12 func+0x1/0x2" (also the pre-4.x forms).
+  r.push_back(rule(R"(WARNING: (?:CPU: [0-9]+ PID: [0-9]+ )?at ([^ ]+)(?: ([^ (]+))?)", "WARNING{W} in {F}",
+                   "WARNING", 2, P::Generic, false));
+  // 6.18+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid".
+  r.push_back(rule(R"(WARNING: ([^ ]+:[0-9]+) at ([^ ,]+), CPU#)", "WARNING{W} in {F}", "WARNING", 2, P::Generic,
+                   false));
+  r.push_back(rule(R"(^SYZFAIL: (.*))", "SYZFAIL: $1", "SYZ_FAILURE", 0, P::None, false));
+  HeaderRule bare = rule(R"(^WARNING: ([^:]+)$)", "WARNING: $1", "WARNING", 0, P::None, false);
+  bare.needs_dump = true;
+  r.push_back(bare);
+  // Arm "Internal error: Oops" without a preceding fault line.
+  r.push_back(rule(R"(^Internal error: ([A-Za-z ]+)(?: - ([A-Za-z ]+))?: )", "Internal error in {F}", "DoS"));
+  HeaderRule panic = rule(R"(Kernel panic - not syncing: ?(.*?)(?: \.\.\.)?\s*$)", "kernel panic: $1", "DoS", 0,
+                          P::None);
+  panic.panic_only = true;
+  r.push_back(panic);
+  return r;
+}
+
+const std::regex& skip_regex() {
+  static const std::regex re(
+      // reporting and oops/trap plumbing
+      "^(dump_stack(_lvl)?|__dump_stack|show_stack|show_trace_log_lvl|show_regs|printk|_printk|vprintk.*|"
+      "panic|nmi_panic|__warn.*|warn_slowpath.*|report_bug|fixup_bug|do_trap|do_error_trap|"
+      "do_invalid_op|invalid_op|handle_bug|exc_invalid_op|asm_exc_invalid_op|do_int3|exc_int3|"
+      "die|__die|__die_body|oops_end|oops_begin|no_context|__bad_area.*|bad_area.*|__do_page_fault|"
+      "do_page_fault|page_fault|exc_page_fault|asm_exc_page_fault|do_user_addr_fault|do_kern_addr_fault|"
+      "handle_page_fault|kernelmode_fixup_or_oops|page_fault_oops|do_general_protection|general_protection|"
+      "exc_general_protection|asm_exc_general_protection|do_mem_abort|el1_abort|el1h_64_sync.*|el1_sync.*|"
+      "__do_kernel_fault|die_kernel_fault|do_translation_fault|do_bad_area|el1_da|el1_dbg|"
+      "do_debug_exception|brk_handler|bug_handler|bug_brk_handler|call_break_hook|do_undefinstr|"
+      "arm64_notify_die|bug_handler|do_DataAbort|do_PrefetchAbort|__dabt_svc|__pabt_svc|"
+      "machine_kexec|__crash_kexec|crash_kexec|panic_bad_stack|handle_stack_overflow|"
+      "exc_double_fault|asm_exc_double_fault|do_double_fault|double_fault|"
+      "print_.*|describe_object.*|__print_.*|lockdep_print.*|debug_show_.*|"
+      "check_preemption_disabled|debug_smp_processor_id|__this_cpu_preempt_check|"
+      "__might_sleep|___might_sleep|__might_resched|__might_fault|might_fault|__cant_sleep|"
+      "refcount_.*|__refcount_.*|kobject_(add|add_internal|init|put|release|uevent|get)|"
+      "debug_object.*|debug_print_object|__debug_object.*|debug_check_no_.*|"
+      // sanitizers
+      "kasan_.*|__kasan_.*|check_memory_region.*|memory_is_poisoned.*|__asan_.*|asan_.*|"
+      "kmsan_.*|__msan_.*|kfence_.*|__kfence_.*|ubsan_.*|__ubsan_.*|kcsan_.*|__tsan_.*|"
+      "save_stack.*|stack_trace_save.*|stack_depot_save.*|__sanitizer_cov_.*|"
+      "check_heap_object|__check_heap_object|check_object_size|__check_object_size|usercopy_abort|"
+      "__check_object_size|check_stack_object|"
+      // generic library code a bug passes through: lists, trees, bitops, formatting, thunks
+      "__list_.*|list_.*|__hlist_.*|hlist_.*|rb_.*|__rb_.*|rb_erase.*|rb_insert.*|timerqueue_.*_valid|"
+      "test_and_.*_bit|_?set_bit|_?clear_bit|__?test_bit|"
+      "vsnprintf|vscnprintf|snprintf|scnprintf|sprintf|vsprintf|kvasprintf|kasprintf|string|hex_string|"
+      "pointer|format_decode|number|widen_string|hex_dump_to_buffer|print_hex_dump|"
+      "__x86_indirect_thunk_.*|__x86_return_thunk|__indirect_thunk_start|_stext|"
+      "should_fail.*|__should_fail.*|fail_dump|should_failslab|"
+      "dump_backtrace|show_stack|__show_regs|skb_panic|skb_over_panic|skb_under_panic|fortify_panic|"
+      "__fortify_panic|__fortify_report|assertfail|__phys_addr|"
+      "__hwasan_.*|hwasan_.*|__read_once_.*|__write_once_.*|"
+      "_atomic_dec_and_lock.*|atomic_dec_and_.*|"
+      "ref_tracker_.*|ida_free|ida_alloc.*|idr_.*|"
+      "post_alloc_hook|__set_page_owner|set_page_owner|prep_new_page|get_page_from_freelist|"
+      "free_pages.*|__free_pages.*|free_unref_page.*|free_pcp_.*|"
+      "stack_trace_consume_entry|arch_stack_walk|__unwind_start|unwind_.*|"
+      "_copy_to_iter|_copy_from_iter|copy_to_iter|copy_from_iter|copyout|copyin|copy_page_to_iter.*|"
+      "copy_page_from_iter.*|__copy_to_iter|instrument_copy_.*|"
+      "queue_work.*|__queue_work|mod_timer|__mod_timer|del_timer.*|lock_timer_base|try_to_del_timer_sync|"
+      "wait_for_completion.*|__wait_for_common|complete|"
+      "mutex_optimistic_spin|down_trylock|__down_trylock|"
+      "unlock_page|folio_unlock|__folio_unlock|lock_page|__lock_page|folio_lock|__folio_lock.*|"
+      "__local_bh_enable_ip|local_bh_enable|_local_bh_enable|"
+      "device_.*|device_del|device_add|get_device_parent|put_device|devres_.*|driver_.*|bus_.*|"
+      "really_probe|__device_attach.*|__driver_attach|sysfs_.*|kernfs_.*|kobject_.*|kref_.*|klist_.*|"
+      "usb_.*|hid_.*|"
+      "proc_register|proc_create.*|__proc_create|proc_mkdir.*|"
+      "look_up_lock_class|hlock_class|check_flags.*|debug_locks_off|__lock_downgrade|lock_downgrade|"
+      "console_lock|console_unlock|console_trylock|"
+      "__task_rq_lock|task_rq_lock|get_taint|add_taint|"
+      "kernel_fpu_begin.*|skb_put|skb_push|skb_pull|__skb_put|__skb_push|kfree_skb.*|__kfree_skb|"
+      "kfree_skbmem|warn_alloc|handle_overflow|ubsan_epilogue|val_to_string|__schedule_bug|__panic|"
+      "handle_bad_stack|do_tag_check_fault|do_tag_recovery|report_tag_fault|"
+      "dev_vprintk_emit|dev_printk_emit|_dev_info|_dev_err|_dev_warn|_dev_notice|__dev_printk|dev_printk|"
+      "lock_sock.*|release_sock|__lock_sock|__release_sock|"
+      "alloc_.*_noprof|__alloc_.*_noprof|.*_noprof|"
+      "rust_helper_BUG|rust_begin_unwind|.*panic_fmt.*|.*rust_panic.*|"
+      // string and memory helpers
+      "memcpy|memmove|memset|__memcpy|__memset|__memmove|memcmp|__memcpy_.*|memcpy_.*|memset_.*|"
+      "str(len|nlen|cpy|ncpy|lcpy|scpy|cmp|ncmp|cat|ncat|chr|rchr|str|nstr|sep|dup|casecmp|ncasecmp)|"
+      "__str.*|__mem.*|crc_.*|crc32.*|"
+      "kstrdup|kstrndup|kmemdup|kmemdup_nul|"
+      "copy_user.*|_copy_to_user|_copy_from_user|copy_to_user|copy_from_user|__copy_user.*|"
+      "raw_copy_.*|__get_user.*|__put_user.*|rep_movs_alternative|copy_user_generic.*|"
+      "csum_partial.*|__arch_copy_.*|__memcpy_fromio|__memcpy_toio|"
+      // locking primitives
+      "_raw_spin_.*|raw_spin_.*|_raw_read_.*|_raw_write_.*|__raw_.*|do_raw_.*|spin_.*|"
+      "queued_spin_lock_slowpath|native_queued_spin_lock_slowpath|queued_read_lock.*|queued_write_lock.*|"
+      "__mutex_lock.*|mutex_lock.*|mutex_unlock.*|__mutex_unlock.*|mutex_trylock.*|"
+      "down_read.*|down_write.*|up_read|up_write|__down.*|down|up|rwsem_.*|__rwsem.*|"
+      "lock_acquire|lock_release|__lock_acquire|lock_acquired|lock_contended|lockdep_.*|"
+      "register_lock_class|mark_lock.*|validate_chain|check_prev_add.*|check_prevs_add|"
+      "check_noncircular|__lock_release|lock_is_held.*|__lock_is_held|"
+      "rcu_lock_.*|rcu_read_lock.*|rcu_read_unlock.*|__rcu_read_.*|"
+      // allocators
+      "kmalloc.*|__kmalloc.*|kmem_cache_alloc.*|kfree|kvfree|kzalloc.*|kcalloc|krealloc.*|"
+      "__do_kmalloc.*|slab_alloc.*|slab_free.*|___slab_alloc|__slab_alloc|__slab_free|"
+      "alloc_pages.*|__alloc_pages.*|vmalloc.*|__vmalloc.*|vzalloc.*|kvmalloc.*|kvzalloc.*|"
+      "__get_free_pages|get_zeroed_page|kmalloc_slab|kmalloc_large.*|kmalloc_order.*|"
+      "____cache_alloc.*|__cache_alloc.*|cache_alloc_refill|kmem_cache_alloc_trace|"
+      "kmem_cache_alloc_node.*|__kmem_cache_alloc.*|slab_post_alloc_hook|"
+      // syscall and kernel-thread entry
+      "entry_SYSCALL.*|entry_SYSENTER.*|do_syscall_.*|do_fast_syscall_.*|"
+      "ret_from_fork.*|kthread|__ret_from_fork|"
+      "el0_svc.*|el0t_.*|do_el0_svc|invoke_syscall|"
+      ")$",
+      std::regex::ECMAScript | std::regex::optimize);
+  return re;
+}
+
+}  // namespace
+
+const std::vector<HeaderRule>& header_rules() {
+  static const std::vector<HeaderRule> rules = build_rules();
+  return rules;
+}
+
+bool is_skipped_frame(std::string_view function) {
+  std::string f = base_function(function);
+  return std::regex_match(f, skip_regex());
+}
+
+bool is_wait_frame(std::string_view function) {
+  static const std::regex re(
+      "^(.*wait.*|.*schedule.*|.*sleep.*|.*completion.*|"
+      "__schedule|io_schedule.*|__refrigerator|rcu_gp_kthread|"
+      "__flush_work|flush_work|__flush_workqueue|flush_workqueue|context_switch|finish_task_switch.*|"
+      "__switch_to.*|__lock_page.*|lock_page.*|folio_lock.*|__folio_lock.*|"
+      "down|__down.*|down_.*|rwsem_.*|__mutex_lock.*|mutex_lock.*|percpu_down_.*|"
+      "__wait_rcu_gp)$",
+      std::regex::ECMAScript | std::regex::optimize);
+  std::string f = base_function(function);
+  return std::regex_match(f, re);
+}
+
+bool is_anchor_frame(std::string_view function) {
+  static const std::regex re(
+      "^(do_syscall_.*|entry_SYSCALL.*|entry_SYSENTER.*|do_fast_syscall.*|invoke_syscall|el0_svc.*|"
+      "system_call.*|sysenter_dispatch|"
+      // syscalls that only dispatch to a file's or socket's operation
+      "(__x64_|__ia32_|__arm64_|__se_|__do_|ksys_|SyS_|sys_|__sys_|compat_SyS_|__x64_compat_|__ia32_compat_)"
+      "(sys_)?(ioctl|read|write|readv|writev|pread64|pwrite64|sendmsg|recvmsg|sendto|recvfrom|"
+      "compat_ioctl|splice|sendfile64|poll|ppoll|select|pselect6|epoll_wait|close|mmap|mmap_pgoff)|"
+      "___sys_sendmsg|___sys_recvmsg|__sys_sendmsg|__sys_recvmsg|"
+      "__vfs_write|vfs_write|__vfs_read|vfs_read|vfs_ioctl|do_vfs_ioctl|"
+      "new_sync_write|new_sync_read|vfs_iter_write|vfs_iter_read|do_iter_write|do_iter_read|"
+      "call_write_iter|call_read_iter|do_iter_readv_writev|do_readv|do_writev|"
+      "__fput|do_splice_from|do_splice_to|splice_direct_to_actor|"
+      "sock_sendmsg|sock_recvmsg|sock_sendmsg_nosec|sock_recvmsg_nosec|__sock_sendmsg|sock_write_iter|"
+      "sock_read_iter|sock_ioctl|sock_do_ioctl|"
+      "rtnetlink_rcv_msg|genl_rcv_msg|genl_family_rcv_msg.*|nfnetlink_rcv_msg|nfnetlink_rcv_batch|"
+      "netlink_dump|__netlink_dump_start|"
+      "irq_exit|irq_exit_rcu|__irq_exit_rcu|run_ksoftirqd|"
+      "call_timer_fn|expire_timers|tasklet_action_common|tasklet_action|tasklet_hi_action|"
+      "__netif_receive_skb_one_core|__netif_receive_skb_core|__netif_receive_skb_list_core|"
+      "process_one_work|worker_thread|kthread|ret_from_fork|cpu_startup_entry|do_idle|"
+      "rcu_do_batch|"
+      "do_mmap|mmap_region|vm_mmap_pgoff|__do_fault)$",
+      std::regex::ECMAScript | std::regex::optimize);
+  std::string f = base_function(function);
+  return std::regex_match(f, re);
+}
+
+std::string title_function(std::string_view function) {
+  std::string f = base_function(function);
+  for (std::string_view p : {"__x64_sys_", "__ia32_sys_", "__arm64_sys_", "__se_sys_", "__do_sys_", "__sys_",
+                             "SyS_", "__ia32_compat_sys_", "__x64_compat_sys_", "__arm64_compat_sys_",
+                             "compat_SyS_", "__se_compat_sys_", "__do_compat_sys_"}) {
+    if (f.starts_with(p) && f.size() > p.size()) {
+      bool compat = p.find("compat") != std::string_view::npos;
+      f = std::string(compat ? "compat_sys_" : "sys_") + f.substr(p.size());
+      break;
+    }
+  }
+  if (f.starts_with("smp_call_function")) f = "smp_call_function";
+  // An SRCU/RCU grace-period wait is one place to hang however it was spelled.
+  if (f == "synchronize_srcu" || f == "__synchronize_srcu" || f == "synchronize_rcu_expedited" ||
+      f == "synchronize_sched" || f == "synchronize_rcu_tasks")
+    f = "synchronize_rcu";
+  return f;
+}
+
+}  // namespace kdx::analysis
