@@ -93,7 +93,7 @@ TEST(PrintkRing, ReadsRecordsInOrderWithLevelsAndCaller) {
   b.add(1, 1, 2'500'000'000, "BUG: kernel NULL pointer dereference, address: 0000000000000008", 2, 1, 0x80000001);
   b.add(2, 2, 2'600'000'000, "Kernel panic - not syncing: Fatal exception", 1, 0, 77);
   b.set_ids(0, 2);
-  auto vmi = VmcoreinfoMap::parse(kVmcoreinfo61);
+  auto vmi = kdx::dump::Vmcoreinfo::parse(kVmcoreinfo61);
   auto log = read_kernel_log(b.mem, vmi);
   ASSERT_TRUE(log) << log.error().to_string();
   ASSERT_EQ(log->records.size(), 3u);
@@ -120,7 +120,7 @@ TEST(PrintkRing, WrappedBlockAndOverwrittenDescriptorsAreHandled) {
   // Descriptor 1's slot now claims a different id (as after reuse): must be skipped.
   b.mem.put<uint64_t>(kDescs + 1 * 24, (uint64_t(2) << 62) | 9);
   b.set_ids(0, 4);
-  auto log = read_kernel_log(b.mem, VmcoreinfoMap::parse(kVmcoreinfo61));
+  auto log = read_kernel_log(b.mem, kdx::dump::Vmcoreinfo::parse(kVmcoreinfo61));
   ASSERT_TRUE(log) << log.error().to_string();
   // Records 0 and 2 had their text overwritten by 4 and 3 (block ids differ); 1 was reused.
   EXPECT_EQ(log->skipped, 3u);
@@ -134,7 +134,7 @@ TEST(PrintkRing, ReservedRecordIsSkipped) {
   b.add(0, 0, 0, "done");
   b.add(1, 1, 0, "still being written", 0);
   b.set_ids(0, 1);
-  auto log = read_kernel_log(b.mem, VmcoreinfoMap::parse(kVmcoreinfo61));
+  auto log = read_kernel_log(b.mem, kdx::dump::Vmcoreinfo::parse(kVmcoreinfo61));
   ASSERT_TRUE(log);
   ASSERT_EQ(log->records.size(), 1u);
   EXPECT_EQ(log->skipped, 1u);
@@ -144,7 +144,7 @@ TEST(PrintkRing, MissingLayoutKeyIsNamed) {
   std::string v = kVmcoreinfo61;
   v.erase(v.find("OFFSET(prb_desc.state_var)=0\n"), strlen("OFFSET(prb_desc.state_var)=0\n"));
   RingBuilder b;
-  auto log = read_kernel_log(b.mem, VmcoreinfoMap::parse(v));
+  auto log = read_kernel_log(b.mem, kdx::dump::Vmcoreinfo::parse(v));
   ASSERT_FALSE(log);
   EXPECT_NE(log.error().message.find("OFFSET(prb_desc.state_var)"), std::string::npos);
 }
@@ -153,7 +153,7 @@ TEST(PrintkRing, AbsurdCountBitsIsCorruptNotAHang) {
   RingBuilder b;
   b.mem.put<uint32_t>(kRb + 0, 60);
   b.set_ids(0, 1);
-  auto log = read_kernel_log(b.mem, VmcoreinfoMap::parse(kVmcoreinfo61));
+  auto log = read_kernel_log(b.mem, kdx::dump::Vmcoreinfo::parse(kVmcoreinfo61));
   ASSERT_FALSE(log);
   EXPECT_EQ(log.error().code, ErrorCode::Corrupt);
 }
@@ -186,20 +186,10 @@ TEST(PrintkLegacy, ReadsPrintkLogRecordsAndWraps) {
   uint64_t next = rec(0, 7, "after wrap", 3);
   mem.put<uint32_t>(0xffffffff81000010, uint32_t(first));
   mem.put<uint32_t>(0xffffffff81000018, uint32_t(next));
-  auto log = read_kernel_log(mem, VmcoreinfoMap::parse(vmi));
+  auto log = read_kernel_log(mem, kdx::dump::Vmcoreinfo::parse(vmi));
   ASSERT_TRUE(log) << log.error().to_string();
   ASSERT_EQ(log->records.size(), 2u);
   EXPECT_EQ(log->records[0].text, "old one");
   EXPECT_EQ(log->records[1].text, "after wrap");
   EXPECT_EQ(log->records[1].level, 3);
-}
-
-TEST(Vmcoreinfo, TypedAccessors) {
-  auto m = VmcoreinfoMap::parse("KERNELOFFSET=1c000000\nNUMBER(PHYS_OFFSET)=0xffffa87e40000000\nNUMBER(VA_BITS)=48\n"
-                                "SYMBOL(init_uts_ns)=ffffffff82612340\nPAGESIZE=4096\n\0\0");
-  EXPECT_EQ(m.kernel_offset(), 0x1c000000u);
-  EXPECT_EQ(m.number("PHYS_OFFSET"), 0xffffa87e40000000u);
-  EXPECT_EQ(m.number("VA_BITS"), 48u);
-  EXPECT_EQ(m.symbol("init_uts_ns"), 0xffffffff82612340u);
-  EXPECT_FALSE(m.symbol("nope"));
 }

@@ -3,7 +3,7 @@
 
 namespace kdx::kernel {
 
-Result<KernelLog> read_legacy_log_buf(VirtReader& mem, const VmcoreinfoMap& vmi) {
+Result<KernelLog> read_legacy_log_buf(VirtReader& mem, const dump::Vmcoreinfo& vmi) {
   auto sym_buf = vmi.symbol("log_buf"), sym_len = vmi.symbol("log_buf_len");
   auto sym_first = vmi.symbol("log_first_idx"), sym_next = vmi.symbol("log_next_idx");
   auto rec_size = vmi.size("printk_log");

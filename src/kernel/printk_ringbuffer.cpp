@@ -18,7 +18,7 @@ constexpr uint64_t kNoLpos = 0x3, kFailedLposBit = 0x1;
 constexpr uint64_t kMaxCountBits = 24, kMaxSizeBits = 30;
 
 struct Need {
-  const VmcoreinfoMap& v;
+  const dump::Vmcoreinfo& v;
   std::string missing;
   uint64_t off(const char* k) {
     auto r = v.offset(k);
@@ -34,7 +34,7 @@ struct Need {
 
 }  // namespace
 
-Result<PrintkRingLayout> printk_ring_layout_from_vmcoreinfo(const VmcoreinfoMap& vmi) {
+Result<PrintkRingLayout> printk_ring_layout_from_vmcoreinfo(const dump::Vmcoreinfo& vmi) {
   Need n{vmi, {}};
   PrintkRingLayout l;
   l.prb_desc_ring = n.off("printk_ringbuffer.desc_ring");
@@ -162,7 +162,7 @@ Result<KernelLog> read_printk_ringbuffer(VirtReader& mem, uint64_t rb, const Pri
   return log;
 }
 
-Result<KernelLog> read_kernel_log(VirtReader& mem, const VmcoreinfoMap& vmi) {
+Result<KernelLog> read_kernel_log(VirtReader& mem, const dump::Vmcoreinfo& vmi) {
   if (auto prb = vmi.symbol("prb")) {
     auto layout = printk_ring_layout_from_vmcoreinfo(vmi);
     if (!layout) return std::unexpected(layout.error());

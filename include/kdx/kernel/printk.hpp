@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "kdx/error.hpp"
-#include "kdx/kernel/vmcoreinfo_map.hpp"
+#include "kdx/dump/vmcoreinfo.hpp"
 #include "kdx/virt_reader.hpp"
 
 namespace kdx::kernel {
@@ -45,7 +45,7 @@ struct PrintkRingLayout {
 };
 
 // Fails (NotPresent) naming the first missing VMCOREINFO key.
-Result<PrintkRingLayout> printk_ring_layout_from_vmcoreinfo(const VmcoreinfoMap& vmi);
+Result<PrintkRingLayout> printk_ring_layout_from_vmcoreinfo(const dump::Vmcoreinfo& vmi);
 
 // Reads the lockless ring buffer at ringbuffer_addr (the value of `prb`). Records that were
 // overwritten or not yet finalized are skipped and counted; fails only when the ring itself
@@ -54,10 +54,10 @@ Result<KernelLog> read_printk_ringbuffer(VirtReader& mem, uint64_t ringbuffer_ad
 
 // Reads the legacy log_buf (struct printk_log records) using VMCOREINFO's SYMBOL(log_buf),
 // log_buf_len, log_first_idx, log_next_idx and OFFSET(printk_log.*).
-Result<KernelLog> read_legacy_log_buf(VirtReader& mem, const VmcoreinfoMap& vmi);
+Result<KernelLog> read_legacy_log_buf(VirtReader& mem, const dump::Vmcoreinfo& vmi);
 
 // Picks the reader the dump's VMCOREINFO calls for (SYMBOL(prb) first, then log_buf).
-Result<KernelLog> read_kernel_log(VirtReader& mem, const VmcoreinfoMap& vmi);
+Result<KernelLog> read_kernel_log(VirtReader& mem, const dump::Vmcoreinfo& vmi);
 
 // crash-style rendering options of `log`.
 struct LogFormat {

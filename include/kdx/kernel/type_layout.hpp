@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "kdx/error.hpp"
-#include "kdx/kernel/vmcoreinfo_map.hpp"
+#include "kdx/dump/vmcoreinfo.hpp"
 
 namespace kdx::kernel {
 
@@ -29,13 +29,13 @@ class TypeLayout {
 // VMCOREINFO symbols are already relocated by the running kernel, so they need no KASLR shift.
 class VmcoreinfoLayout : public TypeLayout {
  public:
-  VmcoreinfoLayout(const VmcoreinfoMap& vmi, TypeLayout* fallback) : vmi_(vmi), fallback_(fallback) {}
+  VmcoreinfoLayout(const dump::Vmcoreinfo& vmi, TypeLayout* fallback) : vmi_(vmi), fallback_(fallback) {}
   Result<uint64_t> member_offset(std::string_view type, std::string_view member) override;
   Result<uint64_t> type_size(std::string_view type) override;
   Result<uint64_t> symbol_address(std::string_view name) override;
 
  private:
-  const VmcoreinfoMap& vmi_;
+  const dump::Vmcoreinfo& vmi_;
   TypeLayout* fallback_;
 };
 
