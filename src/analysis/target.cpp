@@ -1,0 +1,337 @@
+// Target: ties the dump, vmlinux, page tables, layouts and kernel readers of one crashed system together.
+#include "kdx/analysis/target.hpp"
+
+#include <cstring>
+
+#include "kdx/symbols/kernel_match.hpp"
+#include "kdx/unwind/arm64_unwinder.hpp"
+#include "kdx/unwind/x86_64_unwinder.hpp"
+
+namespace kdx::analysis {
+namespace {
+
+// TypeLayout answered from the vmlinux's DWARF and symbol table.
+class DwarfLayout : public kernel::TypeLayout {
+ public:
+  explicit DwarfLayout(symbols::KernelSymbols& s) : s_(s) {}
+  Result<uint64_t> member_offset(std::string_view type, std::string_view member) override {
+    return s_.member_offset(type, member);
+  }
+  Result<uint64_t> type_size(std::string_view type) override { return s_.type_size(type); }
+  Result<uint64_t> symbol_address(std::string_view name) override { return s_.symbol_address(name); }
+
+ private:
+  symbols::KernelSymbols& s_;
+};
+
+std::vector<uint8_t> words_to_bytes(const std::vector<uint64_t>& words) {
+  std::vector<uint8_t> b(words.size() * 8);
+  std::memcpy(b.data(), words.data(), b.size());
+  return b;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Target>> Target::open(std::unique_ptr<dump::Dump> dump,
+                                             std::unique_ptr<symbols::KernelSymbols> syms, TargetOptions opts) {
+  std::unique_ptr<Target> t(new Target());
+  t->opts_ = std::move(opts);
+  t->dump_ = std::move(dump);
+  t->syms_ = std::move(syms);
+  t->arch_ = find_arch(dump::arch_name(t->dump_->arch()));
+  if (!t->arch_ && t->syms_) t->arch_ = find_arch(t->syms_->machine());
+  t->vmi_ = t->dump_->vmcoreinfo() ? t->dump_->vmcoreinfo() : &t->empty_vmi_;
+  if (!t->dump_->vmcoreinfo()) t->notes.push_back("the dump has no VMCOREINFO: kernel structures need a vmlinux");
+  if (auto off = t->vmi_->kernel_offset()) {
+    t->kaslr_ = *off;
+    t->kaslr_source_ = "VMCOREINFO KERNELOFFSET";
+  } else if (t->syms_) {
+    // Derive the slide from a symbol the running kernel exported with its run-time address.
+    for (const char* name : {"init_uts_ns", "swapper_pg_dir", "_stext"}) {
+      auto run = t->vmi_->symbol(name);
+      auto link = t->syms_->symbol_address(name);
+      if (run && link) {
+        t->kaslr_ = *run - *link;
+        t->kaslr_source_ = fmt::format("VMCOREINFO SYMBOL({}) minus its vmlinux address", name);
+        break;
+      }
+    }
+  }
+  if (t->syms_) {
+    if (t->kaslr_) t->syms_->set_kaslr_offset(*t->kaslr_);
+    symbols::DumpKernelIdentity id;
+    id.osrelease = t->vmi_->osrelease();
+    if (!id.osrelease && !t->dump_->release().empty()) id.osrelease = t->dump_->release();
+    id.build_id = t->vmi_->build_id();
+    if (auto m = symbols::check_kernel_match(*t->syms_, id); !m) {
+      if (!t->opts_.force) return std::unexpected(m.error());
+      t->notes.push_back(m.error().message + " (--force: continuing)");
+    }
+    t->dwarf_layout_ = std::make_unique<DwarfLayout>(*t->syms_);
+  } else {
+    t->notes.push_back("no vmlinux: names come from VMCOREINFO and module kallsyms; no types or source lines");
+  }
+  t->layout_ = std::make_unique<kernel::VmcoreinfoLayout>(*t->vmi_, t->dwarf_layout_.get());
+  return t;
+}
+
+std::string Target::arch_name() const { return arch_ ? std::string(arch_->name) : std::string("unknown"); }
+
+Result<KernelAddressSpace*> Target::memory() {
+  if (mem_) return mem_.get();
+  if (mem_error_) return std::unexpected(*mem_error_);
+  auto fail = [&](Error e) -> Result<KernelAddressSpace*> {
+    mem_error_ = e;
+    return std::unexpected(e);
+  };
+  if (!arch_) return fail(Error{ErrorCode::Unsupported, "unknown architecture: cannot translate virtual addresses", {}, {}, {}});
+  VmcoreinfoMap kv(vmi_->entries().begin(), vmi_->entries().end());
+  SymbolLookup lookup;
+  if (syms_)
+    lookup = [this](std::string_view name) -> std::optional<uint64_t> {
+      auto r = syms_->symbol_address(name);
+      return r ? std::optional<uint64_t>(*r) : std::nullopt;
+    };
+  auto cfg = arch_->config_from_vmcoreinfo(kv, dump_.get(), lookup);
+  if (!cfg) return fail(cfg.error());
+  mem_ = std::make_unique<KernelAddressSpace>(*arch_, *dump_, std::move(*cfg));
+  return mem_.get();
+}
+
+Result<const kernel::KernelLog*> Target::log() {
+  if (!log_) {
+    auto m = memory();
+    if (!m) return std::unexpected(m.error());
+    log_ = kernel::read_kernel_log(**m, *vmi_);
+  }
+  if (!*log_) return std::unexpected(log_->error());
+  return &**log_;
+}
+
+Result<const std::vector<kernel::TaskInfo>*> Target::tasks() {
+  if (!tasks_) {
+    auto m = memory();
+    if (!m) return std::unexpected(m.error());
+    kernel::TaskReader r(**m, *layout_);
+    std::vector<std::string> n;
+    tasks_ = r.list_tasks(int(dump_->cpus().size() ? dump_->cpus().size() : 1), n);
+    for (auto& s : n) notes.push_back("tasks: " + s);
+  }
+  if (!*tasks_) return std::unexpected(tasks_->error());
+  return &**tasks_;
+}
+
+Result<const std::vector<kernel::ModuleInfo>*> Target::modules() {
+  if (!modules_) {
+    auto m = memory();
+    if (!m) return std::unexpected(m.error());
+    std::vector<std::string> n;
+    modules_ = kernel::list_modules(**m, *layout_, n);
+    for (auto& s : n) notes.push_back("modules: " + s);
+  }
+  if (!*modules_) return std::unexpected(modules_->error());
+  return &**modules_;
+}
+
+void Target::load_module_debug_info() {
+  if (module_debug_loaded_ || !syms_) return;
+  module_debug_loaded_ = true;
+  auto mods = modules();
+  if (!mods) return;
+  for (const auto& m : **mods) {
+    auto path = syms_->find_module_file(m.name, opts_.modules_dirs);
+    if (!path) continue;
+    symbols::SectionAddresses secs(m.sections.begin(), m.sections.end());
+    if (secs.empty() && m.base) secs[".text"] = m.base;
+    if (auto r = syms_->add_module(m.name, *path, secs); !r)
+      notes.push_back(fmt::format("module {}: debug info not used: {}", m.name, r.error().to_string()));
+  }
+}
+
+std::optional<kernel::TaskInfo> Target::active_task(int cpu) {
+  auto ts = tasks();
+  if (!ts) return std::nullopt;
+  for (const auto& t : **ts)
+    if (t.active && t.active_cpu == cpu) return t;
+  return std::nullopt;
+}
+
+uint64_t Target::thread_size() {
+  if (syms_)
+    if (auto s = syms_->type_size("thread_union"); s && *s >= 4096 && *s <= (1u << 20)) return *s;
+  return 16384;
+}
+
+std::optional<SymbolizedAddress> Target::symbolize(uint64_t addr) {
+  if (syms_) {
+    load_module_debug_info();
+    if (auto ai = syms_->address_info(addr)) {
+      SymbolizedAddress s;
+      s.function = ai->symbol.name;
+      s.start = ai->symbol.address;
+      s.offset = ai->symbol.offset;
+      s.size = ai->symbol.size;
+      s.module = ai->symbol.module.value_or("");
+      s.source = "symtab";
+      if (ai->source) {
+        s.file = ai->source->file;
+        s.line = ai->source->line;
+        s.source = "dwarf";
+        for (size_t i = 0; i + 1 < ai->source->inlined.size(); i++) {
+          const auto& f = ai->source->inlined[i];
+          s.inlined.push_back(fmt::format("{} at {}:{}", f.function, f.file, f.line));
+        }
+      }
+      return s;
+    }
+  }
+  if (auto mods = modules()) {
+    if (const auto* m = kernel::module_for_address(**mods, addr)) {
+      SymbolizedAddress s;
+      s.module = m->name;
+      s.source = "module kallsyms";
+      if (const auto* ms = kernel::module_symbol_for_address(*m, addr)) {
+        s.function = ms->name;
+        s.start = ms->value;
+        s.offset = addr - ms->value;
+        s.size = ms->size;
+      }
+      return s;
+    }
+  }
+  return std::nullopt;
+}
+
+bool Target::is_kernel_text(uint64_t addr) {
+  if (syms_) {
+    if (auto h = syms_->symbolize(addr)) {
+      char c = h->type_char;
+      if (c == 'T' || c == 't' || c == 'W' || c == 'w') return true;
+      if (h->module) return true;
+    }
+  }
+  if (auto mods = modules())
+    if (const auto* m = kernel::module_for_address(**mods, addr)) return addr < m->base + (m->text_size ? m->text_size : m->size);
+  return false;
+}
+
+unsigned Target::register_count() const {
+  return arch_name() == "arm64" ? unsigned(unwind::kArm64PtRegsCount) : unsigned(unwind::kX86PtRegsCount);
+}
+
+std::string Target::register_name(unsigned reg) const {
+  return arch_name() == "arm64" ? unwind::arm64_reg_name(reg) : unwind::x86_reg_name(reg);
+}
+
+Result<unwind::RegisterSet> Target::cpu_registers(int cpu) {
+  for (const auto& p : dump_->cpus()) {
+    if (p.cpu != cpu) continue;
+    auto bytes = words_to_bytes(p.regs);
+    if (arch_name() == "arm64") return unwind::arm64_registers_from_pt_regs(bytes);
+    if (arch_name() == "x86_64") return unwind::x86_64_registers_from_pt_regs(bytes);
+    return make_error(ErrorCode::Unsupported, "no register layout for architecture {}", arch_name());
+  }
+  return make_error(ErrorCode::NotPresent, "the dump has no PRSTATUS note for CPU {}", cpu);
+}
+
+const unwind::OrcTableSet* Target::orc() {
+  if (orc_tried_) return orc_ ? &*orc_ : nullptr;
+  orc_tried_ = true;
+  if (arch_name() != "x86_64" || !syms_) return nullptr;
+  auto fmt_r = unwind::orc_format_for_release(vmi_->osrelease().value_or(dump_->release()));
+  auto format = fmt_r ? *fmt_r : unwind::OrcFormat::V1;
+  unwind::OrcTableSet set;
+  auto vm = unwind::OrcTable::from_elf(syms_->debug_path(), kaslr_.value_or(0), format);
+  if (!vm && syms_->debug_path() != syms_->path()) vm = unwind::OrcTable::from_elf(syms_->path(), kaslr_.value_or(0), format);
+  if (vm) set.add(std::move(*vm));
+  else notes.push_back("unwind: no ORC tables in vmlinux (" + vm.error().message + "); using frame pointers and stack scanning");
+  // Each module carries its own ORC tables in struct mod_arch_specific.
+  if (auto mods = modules(); mods && mem_) {
+    auto ip = layout_->member_offset("module", "arch.orc_unwind_ip");
+    auto orcs = layout_->member_offset("module", "arch.orc_unwind");
+    auto num = layout_->member_offset("module", "arch.num_orcs");
+    for (const auto& m : **mods) {
+      if (!ip || !orcs || !num) break;
+      auto ipa = mem_->read_u64(m.addr + *ip);
+      auto oa = mem_->read_u64(m.addr + *orcs);
+      auto n = mem_->read<uint32_t>(m.addr + *num);
+      if (!ipa || !oa || !n || !*n) continue;
+      if (auto tb = unwind::OrcTable::from_memory(*mem_, *ipa, *oa, *n, format))
+        set.add(std::move(*tb), m.base, m.base + m.size);
+    }
+  }
+  if (set.empty()) return nullptr;
+  orc_ = std::move(set);
+  return &*orc_;
+}
+
+Result<unwind::WalkResult> Target::walk(const unwind::RegisterSet& regs, bool pc_is_return, std::optional<uint64_t> stack_base) {
+  auto m = memory();
+  if (!m) return std::unexpected(m.error());
+  unwind::WalkOptions o;
+  o.context_pc_is_return_address = pc_is_return;
+  o.is_kernel_text = [this](uint64_t a) { return is_kernel_text(a); };
+  const bool arm = arch_name() == "arm64";
+  auto sp = regs.get(arm ? unsigned(unwind::kArm64Sp) : unsigned(unwind::kX86Rsp));
+  if (stack_base) o.stacks.push_back({*stack_base, *stack_base + thread_size(), "task"});
+  // Per-CPU IRQ stacks, so a walk that starts in an interrupt can cross to the task stack.
+  kernel::TaskReader tr(**m, *layout_);
+  for (int cpu = 0; cpu < int(dump_->cpus().size()); cpu++) {
+    if (arm) {
+      if (auto p = tr.per_cpu_address("irq_stack_ptr", cpu))
+        if (auto base = (*m)->read_u64(*p); base && *base) o.stacks.push_back({*base, *base + thread_size(), "irq"});
+    } else if (auto p = tr.per_cpu_address("hardirq_stack_ptr", cpu)) {
+      // 6.1: hardirq_stack_ptr = stack + IRQ_STACK_SIZE - 8 (arch/x86/kernel/irq_64.c).
+      if (auto top = (*m)->read_u64(*p); top && *top) o.stacks.push_back({*top + 8 - 16384, *top + 8, "irq"});
+    }
+  }
+  bool on_known = false;
+  for (const auto& s : o.stacks)
+    if (sp && s.contains(*sp)) on_known = true;
+  if (!on_known) o.stacks.clear();  // unknown stack: only "sp must grow" applies
+  if (arm) {
+    unwind::Arm64UnwindConfig c;
+    c.kernel_pac_mask = vmi_->number_u64("KERNELPACMASK").value_or(0);
+    c.va_bits = unsigned(vmi_->number("VA_BITS").value_or(48));
+    if (auto off = layout_->member_offset("pt_regs", "stackframe")) c.pt_regs_stackframe_offset = *off;
+    c.is_exception_entry = [this](uint64_t a) {
+      if (!syms_) return false;
+      auto h = syms_->symbolize(a);
+      if (!h) return false;
+      const std::string& n = h->name;
+      return (n.starts_with("el1h_64_") || n.starts_with("el0t_64_") || n.starts_with("el1t_64_") ||
+              n.starts_with("el0t_32_")) && n.find("handler") == std::string::npos;
+    };
+    return unwind::unwind_arm64(**m, regs, c, o);
+  }
+  return unwind::unwind_x86_64(**m, regs, orc(), o);
+}
+
+Result<unwind::WalkResult> Target::backtrace_cpu(int cpu) {
+  auto regs = cpu_registers(cpu);
+  if (!regs) return std::unexpected(regs.error());
+  std::optional<uint64_t> base;
+  if (auto t = active_task(cpu)) base = t->stack;
+  return walk(*regs, false, base);
+}
+
+Result<unwind::WalkResult> Target::backtrace_task(const kernel::TaskInfo& task) {
+  auto m = memory();
+  if (!m) return std::unexpected(m.error());
+  if (arch_name() == "arm64") {
+    auto off = layout_->member_offset("task_struct", "thread.cpu_context");
+    if (!off) return std::unexpected(off.error());
+    auto regs = unwind::arm64_blocked_task_registers(**m, task.addr + *off, vmi_->number_u64("KERNELPACMASK").value_or(0));
+    if (!regs) return std::unexpected(regs.error());
+    return walk(*regs, true, task.stack);
+  }
+  auto off = layout_->member_offset("task_struct", "thread.sp");
+  if (!off) return std::unexpected(off.error());
+  auto sp = (*m)->read_u64(task.addr + *off);
+  if (!sp) return std::unexpected(sp.error());
+  auto regs = unwind::x86_64_blocked_task_registers(**m, *sp);
+  if (!regs) return std::unexpected(regs.error());
+  return walk(*regs, true, task.stack);
+}
+
+}  // namespace kdx::analysis
