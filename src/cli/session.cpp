@@ -16,11 +16,6 @@ Result<const std::vector<InputFile>*> Session::inputs() {
     for (const auto& f : files) {
       auto c = dump::classify_file(f);
       if (!c) return std::unexpected(c.error());
-      if (c->kind == dump::FileKind::Unknown) {
-        return std::unexpected(Error{ErrorCode::Format,
-                                     "not a dump, vmlinux, kernel module or console log (classified by content)", f,
-                                     {}, {}});
-      }
       v.push_back({f, *c});
     }
     inputs_ = std::move(v);
@@ -50,6 +45,16 @@ Result<dump::Dump*> Session::dump() {
                                    {}, {}});
     }
     paths.push_back(f.path);
+  }
+  if (paths.empty()) {
+    // Nothing looks like a dump. If a file is not recognisably anything else, the dump reader
+    // says precisely why that file is not a dump (magic found vs expected).
+    for (const auto& f : **in) {
+      if (f.cls.kind == dump::FileKind::Unknown || f.cls.kind == dump::FileKind::ConsoleLog) {
+        auto d = dump::open_dump({f.path});
+        if (!d) return std::unexpected(d.error());
+      }
+    }
   }
   if (paths.empty()) return make_error(ErrorCode::Usage, "no dump file given (files are recognised by content)");
   auto d = dump::open_dump(paths);

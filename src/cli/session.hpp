@@ -27,13 +27,14 @@ class Session {
 
   // Adds files (e.g. a command's positionals) and forgets earlier classification.
   void add_files(const std::vector<std::string>& more);
-  // Classifies every file by content, in any order. Fails with Io for an unreadable file
-  // and Format for one that is none of dump, vmlinux, module or text log.
+  // Classifies every file by content, in any order. Fails with Io for an unreadable file;
+  // a file that is none of the known kinds is kept as FileKind::Unknown.
   Result<const std::vector<InputFile>*> inputs();
   // Paths of the given kind, in command-line order (empty on classification failure).
   std::vector<std::string> paths_of(dump::FileKind kind);
   // The dump (all dump files together: a split dump is several). Opened on first call and
-  // kept. Fails with Usage when no dump was given, or with the reader's error.
+  // kept. Fails with the reader's error (for an unrecognised file: why it is not a dump),
+  // or with Usage when only other kinds of input were given.
   Result<dump::Dump*> dump();
 
  private:
