@@ -108,6 +108,9 @@ TEST(Hostile, KdumpHeaderSizesZeroOrAbsurd) {
   put_le(b, 4096 + 96, 1ull << 40, 8);  // max_mapnr_64 larger than the bitmap
   expect_cli_error(b, "kdump-maxmapnr", {"max_mapnr", "bitmap"});
   b = small_kdump();
+  put_le(b, 4096 + 96, ~0ull, 8);  // found by the fuzzer: max_mapnr + 7 wrapped to a tiny bitmap
+  expect_cli_error(b, "kdump-maxmapnr-wrap", {"max_mapnr", "bitmap"});
+  b = small_kdump();
   put_le(b, 8, 0, 4);
   expect_cli_error(b, "kdump-version0", {"header_version", "found 0"});
   b = small_kdump();

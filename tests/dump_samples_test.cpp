@@ -61,3 +61,37 @@ TEST(DumpSamples, WriteWhenAsked) {
   write_file(d + "/synth-big.elf", write_elf(big));
   SUCCEED();
 }
+
+// Seeds for tests/fuzz: byte 0 = mode (bit 0: split in two at bytes 1-2), then the file(s).
+TEST(DumpSamples, WriteFuzzSeedsWhenAsked) {
+  const char* dir = std::getenv("KDX_FUZZ_SEED_DIR");
+  if (!dir) GTEST_SKIP() << "set KDX_FUZZ_SEED_DIR to write fuzz seeds";
+  auto seed = [&](const std::string& name, const Bytes& a, const Bytes* b = nullptr) {
+    Bytes out = {static_cast<uint8_t>(b ? 1 : 0), static_cast<uint8_t>(a.size() >> 8), static_cast<uint8_t>(a.size())};
+    out.insert(out.end(), a.begin(), a.end());
+    if (b) out.insert(out.end(), b->begin(), b->end());
+    write_file(std::string(dir) + "/" + name, out);
+  };
+  auto m = make_memory("x86_64", 12, 1024);
+  m.vmcoreinfo = "OSRELEASE=6.1\nPAGESIZE=4096\nNUMBER(phys_base)=0\nCRASHTIME=1\n";
+  auto a = make_memory("arm64", 6, 1024);
+  a.vmcoreinfo = "OSRELEASE=6.1\nNUMBER(PHYS_OFFSET)=0xffffa87e40000000\n";
+  seed("elf-x86", write_elf(m));
+  seed("elf-arm64-qemu", write_elf(a, [] { ElfOptions o; o.qemu_layout = true; return o; }()));
+  for (const char* c : {"zlib", "lzo", "snappy", "zstd", "raw"}) {
+    KdumpOptions o;
+    o.codec = c;
+    seed(std::string("kdump-") + c, write_kdump(m, o));
+  }
+  KdumpOptions inc;
+  inc.incomplete = true;
+  inc.written_pages = 3;
+  inc.header_version = 4;
+  seed("kdump-incomplete-v4", write_kdump(a, inc));
+  FlattenOptions fo;
+  fo.chunk = 700;
+  fo.reverse = true;
+  seed("flat", flatten(write_kdump(m, KdumpOptions{}), fo));
+  auto parts = write_kdump_split(m, KdumpOptions{}, 2);
+  if (parts[0].size() < 65536) seed("split", parts[0], &parts[1]);
+}
