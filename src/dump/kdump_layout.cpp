@@ -110,10 +110,10 @@ Result<KdumpHeader> read_kdump_header(const ByteSource& s) {
                fmt::format("bitmap_blocks {}: {:#x} bytes of bitmaps at {:#x} run past the end of the file ({:#x})",
                            h.bitmap_blocks, bitmap_len, h.bitmap_offset(), s.size()));
   }
-  if ((h.max_mapnr + 7) / 8 > bitmap_len / 2) {
+  if (h.max_mapnr > bitmap_len / 2 * 8) {  // compared in bits: max_mapnr + 7 could wrap
     return bad(s, ErrorCode::Corrupt, h.header_version >= 6 ? sub + 96 : 440,
-               fmt::format("max_mapnr {:#x}: needs {:#x} bytes per bitmap, expected at most bitmap_blocks/2 = {:#x}",
-                           h.max_mapnr, (h.max_mapnr + 7) / 8, bitmap_len / 2));
+               fmt::format("max_mapnr {:#x}: expected at most {:#x} pages, the bits in half of the bitmap blocks",
+                           h.max_mapnr, bitmap_len / 2 * 8));
   }
   auto check_area = [&](uint64_t off, uint64_t size, uint64_t field, const char* name) -> Result<void> {
     if (size && (off > s.size() || size > s.size() - off)) {

@@ -1,4 +1,4 @@
-// LRU bookkeeping for PageCache: an intrusive doubly linked list over fixed slots.
+// LRU bookkeeping for PageCache: an intrusive doubly linked list over slots allocated on demand.
 #include "page_cache.hpp"
 
 #include <algorithm>
@@ -32,30 +32,31 @@ std::span<const uint8_t> PageCache::find(uint64_t key) {
     unlink(i);
     push_front(i);
   }
-  return std::span<const uint8_t>(arena_.data() + i * block_size_, block_size_);
+  return std::span<const uint8_t>(slots_[i].data.get(), block_size_);
 }
 
 std::span<uint8_t> PageCache::insert(uint64_t key) {
-  if (slots_.empty()) {
-    slots_.resize(nslots_);
-    arena_.resize(nslots_ * block_size_);
-  }
   uint32_t i;
   if (auto it = index_.find(key); it != index_.end()) {
     i = it->second;
     unlink(i);
-  } else if (used_ < nslots_) {
-    i = used_++;
+  } else if (tail_ != kNone && !slots_[tail_].used) {
+    i = tail_;  // a dropped slot waiting for reuse
+    unlink(i);
+  } else if (slots_.size() < nslots_) {
+    i = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+    slots_.back().data.reset(new uint8_t[block_size_]);
   } else {
     i = tail_;
     unlink(i);
-    if (slots_[i].used) index_.erase(slots_[i].key);
+    index_.erase(slots_[i].key);
   }
   slots_[i].key = key;
   slots_[i].used = true;
   index_[key] = i;
   push_front(i);
-  return std::span<uint8_t>(arena_.data() + i * block_size_, block_size_);
+  return std::span<uint8_t>(slots_[i].data.get(), block_size_);
 }
 
 void PageCache::drop(uint64_t key) {

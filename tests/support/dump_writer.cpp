@@ -361,8 +361,8 @@ Bytes flatten(const Bytes& file, const FlattenOptions& o) {
   for (auto [off, n] : chunks) record(off, file.data() + off, n);
   if (o.end_marker) {
     uint64_t at = out.size();
-    put_be(out, at, ~0ull, 8);
-    put_be(out, at + 8, 0, 8);
+    put_be(out, at, ~0ull, 8);  // makedumpfile's end header: offset and size both -1
+    put_be(out, at + 8, ~0ull, 8);
   }
   return out;
 }
