@@ -1,13 +1,28 @@
-// Session: content classification of command-line files and the lazily opened dump.
+// Session: content classification of command-line files and the lazily opened dump, vmlinux and Target.
 #include "session.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
 
 namespace kdx::cli {
 
-void Session::add_files(const std::vector<std::string>& more) {
-  if (more.empty()) return;
-  files.insert(files.end(), more.begin(), more.end());
+void Session::reset() {
   inputs_.reset();
+  target_.reset();
   dump_.reset();
+  syms_.reset();
+}
+
+void Session::add_files(const std::vector<std::string>& more) {
+  bool added = false;
+  for (const auto& f : more) {
+    if (std::find(files.begin(), files.end(), f) != files.end()) continue;
+    files.push_back(f);
+    added = true;
+  }
+  if (added) reset();
 }
 
 Result<const std::vector<InputFile>*> Session::inputs() {
@@ -33,6 +48,7 @@ std::vector<std::string> Session::paths_of(dump::FileKind kind) {
 }
 
 Result<dump::Dump*> Session::dump() {
+  if (target_) return &target_->dump();
   if (dump_) return dump_.get();
   auto in = inputs();
   if (!in) return std::unexpected(in.error());
@@ -61,6 +77,37 @@ Result<dump::Dump*> Session::dump() {
   if (!d) return std::unexpected(d.error());
   dump_ = std::move(*d);
   return dump_.get();
+}
+
+Result<symbols::KernelSymbols*> Session::vmlinux() {
+  if (target_ && target_->symbols()) return target_->symbols();
+  if (syms_) return syms_.get();
+  auto paths = paths_of(dump::FileKind::Vmlinux);
+  if (paths.empty()) return make_error(ErrorCode::Usage, "no vmlinux given (files are recognised by content)");
+  auto s = symbols::KernelSymbols::open(paths.front());
+  if (!s) return std::unexpected(std::move(s.error()).in_file(paths.front()));
+  syms_ = std::move(*s);
+  return syms_.get();
+}
+
+Result<analysis::Target*> Session::target() {
+  if (target_) return target_.get();
+  auto d = dump();
+  if (!d) return std::unexpected(d.error());
+  if (has_vmlinux()) {
+    auto s = vmlinux();
+    if (!s) return std::unexpected(s.error());
+  }
+  analysis::TargetOptions o;
+  o.force = force;
+  o.modules_dirs = modules_dirs;
+  auto t = analysis::Target::open(std::move(dump_), std::move(syms_), o);
+  if (!t) {
+    reset();
+    return std::unexpected(t.error());
+  }
+  target_ = std::move(*t);
+  return target_.get();
 }
 
 }  // namespace kdx::cli
