@@ -151,6 +151,56 @@ std::string describe_source(std::string_view arch, csh h, const cs_insn& in, con
   return "computed by this instruction";
 }
 
+// Follows reg backwards from instruction index `from` (exclusive) to its source.
+void trace_chain(std::string_view arch, csh h, const cs_insn* ins, uint64_t code_start, size_t from, std::string reg,
+                 const RegisterValues& regs, std::vector<ProvenanceStep>& chain) {
+  const size_t fault_i = from;
+  bool overwritten_since = false;  // once we step past a write, later values are not the fault-time ones
+  size_t i = from;
+  for (int depth = 0; depth < 8 && !reg.empty(); depth++) {
+    size_t w = i;
+    bool found = false;
+    while (w-- > 0) {
+      auto ws = written_registers(arch, h, ins[w]);
+      if (std::find(ws.begin(), ws.end(), reg) != ws.end()) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      ProvenanceStep s;
+      s.address = code_start;
+      s.reg = reg;
+      if (auto a = argument_index(arch, reg))
+        s.source = fmt::format("not written in this function before the fault: argument {} ({})", *a, reg);
+      else
+        s.source = "not written in this function before the fault (callee-saved or set by the caller)";
+      if (!overwritten_since)
+        if (auto it = regs.find(reg); it != regs.end()) s.value = it->second;
+      chain.push_back(s);
+      break;
+    }
+    ProvenanceStep s;
+    s.address = ins[w].address;
+    s.insn = insn_text(ins[w]);
+    s.reg = reg;
+    std::string follow;
+    s.source = describe_source(arch, h, ins[w], reg, follow);
+    if (!overwritten_since)
+      if (auto it = regs.find(reg); it != regs.end()) s.value = it->second;
+    chain.push_back(s);
+    // The source register's value at the fault is only meaningful if nothing wrote it in between.
+    if (!follow.empty()) {
+      for (size_t k = w + 1; k < fault_i && !overwritten_since; k++) {
+        auto ws = written_registers(arch, h, ins[k]);
+        if (std::find(ws.begin(), ws.end(), follow) != ws.end()) overwritten_since = true;
+      }
+    }
+    reg = follow;
+    i = w;
+  }
+}
+
 }  // namespace
 
 std::string canonical_register(std::string_view arch, std::string_view name) {
@@ -217,52 +267,7 @@ Result<Provenance> trace_register_provenance(std::string_view arch, std::span<co
     }
     p.effective_address = ea;
   }
-  // Walk backwards through straight-line code, following the value to its source.
-  std::string reg = p.bad_register;
-  bool overwritten_since = false;  // once we step past a write, later values are not the fault-time ones
-  size_t i = fault_i;
-  for (int depth = 0; depth < 8 && !reg.empty(); depth++) {
-    size_t w = i;
-    bool found = false;
-    while (w-- > 0) {
-      auto ws = written_registers(arch, cs.h, ins.p[w]);
-      if (std::find(ws.begin(), ws.end(), reg) != ws.end()) {
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      ProvenanceStep s;
-      s.address = code_start;
-      s.reg = reg;
-      if (auto a = argument_index(arch, reg))
-        s.source = fmt::format("not written in this function before the fault: argument {} ({})", *a, reg);
-      else
-        s.source = "not written in this function before the fault (callee-saved or set by the caller)";
-      if (!overwritten_since)
-        if (auto it = regs.find(reg); it != regs.end()) s.value = it->second;
-      p.chain.push_back(s);
-      break;
-    }
-    ProvenanceStep s;
-    s.address = ins.p[w].address;
-    s.insn = insn_text(ins.p[w]);
-    s.reg = reg;
-    std::string follow;
-    s.source = describe_source(arch, cs.h, ins.p[w], reg, follow);
-    if (!overwritten_since)
-      if (auto it = regs.find(reg); it != regs.end()) s.value = it->second;
-    p.chain.push_back(s);
-    // The source register's value at the fault is only meaningful if nothing wrote it in between.
-    if (!follow.empty()) {
-      for (size_t k = w + 1; k < fault_i && !overwritten_since; k++) {
-        auto ws = written_registers(arch, cs.h, ins.p[k]);
-        if (std::find(ws.begin(), ws.end(), follow) != ws.end()) overwritten_since = true;
-      }
-    }
-    reg = follow;
-    i = w;
-  }
+  trace_chain(arch, cs.h, ins.p, code_start, fault_i, p.bad_register, regs, p.chain);
   p.caveats.push_back("traced through a linear disassembly; jumps into this code from elsewhere were not followed");
   return p;
 }
@@ -287,6 +292,26 @@ std::optional<std::string> explain_suspicious_value(std::string_view arch, uint6
     if (top != 0 && top != 0xffff) return "between the user and kernel address ranges (top bits neither all 0 nor all 1)";
   }
   return std::nullopt;
+}
+
+Result<std::vector<ProvenanceStep>> trace_register_before(std::string_view arch, std::span<const uint8_t> code,
+                                                          uint64_t code_start, uint64_t pc, std::string_view reg,
+                                                          const RegisterValues& regs) {
+  CsHandle cs;
+  cs_err err = arch == "x86_64" ? cs_open(CS_ARCH_X86, CS_MODE_64, &cs.h)
+               : arch == "arm64" ? cs_open(CS_ARCH_ARM64, CS_MODE_LITTLE_ENDIAN, &cs.h)
+                                 : CS_ERR_ARCH;
+  if (err != CS_ERR_OK) return make_error(ErrorCode::Unsupported, "register provenance: unsupported architecture '{}'", arch);
+  cs_option(cs.h, CS_OPT_DETAIL, CS_OPT_ON);
+  CsInsns ins;
+  ins.n = cs_disasm(cs.h, code.data(), code.size(), code_start, 0, &ins.p);
+  for (size_t i = 0; i < ins.n; i++) {
+    if (ins.p[i].address != pc) continue;
+    std::vector<ProvenanceStep> chain;
+    trace_chain(arch, cs.h, ins.p, code_start, i, canonical_register(arch, reg), regs, chain);
+    return chain;
+  }
+  return error_at_address(ErrorCode::Format, pc, "no instruction starts at this address in a linear disassembly");
 }
 
 }  // namespace kdx::analysis

@@ -24,6 +24,7 @@ struct Pipeline {
   RegisterValues fault_regs;
   std::optional<uint64_t> fault_pc;
   std::string fault_regs_source;
+  std::optional<size_t> fault_frame;  // index in walk->frames of the exception frame
 
   void note(const char* stage, const std::string& msg, bool partial = true) {
     r.notes.push_back({stage, msg});
@@ -161,6 +162,7 @@ struct Pipeline {
       r.backtrace.push_back(std::move(rf));
       if (f.pt_regs_address && !f.user_mode && !fault_pc) {
         fault_pc = f.pc;
+        fault_frame = size_t(level - 1);
         for (unsigned i = 0; i < t.register_count(); i++)
           if (auto v = f.regs.get(i)) fault_regs[t.register_name(i)] = *v;
         fault_regs_source = fmt::format("exception frame (pt_regs at {:#x})", *f.pt_regs_address);
@@ -202,7 +204,10 @@ struct Pipeline {
     auto sym = t.symbolize(*fault_pc);
     auto mem = t.memory();
     if (!mem) return;
-    uint64_t start = sym && sym->start && sym->start <= *fault_pc && *fault_pc - sym->start < 65536 ? sym->start : *fault_pc;
+    const bool start_known = sym && sym->start && sym->start <= *fault_pc && *fault_pc - sym->start < 65536;
+    uint64_t start = start_known ? sym->start : *fault_pc;
+    // Show only this function's code when its size is known.
+    uint64_t end = start_known && sym->size ? sym->start + sym->size : UINT64_MAX;
     std::vector<uint8_t> code(size_t(*fault_pc - start) + 32);
     if (auto rd = (*mem)->read_virt(start, code); !rd) {
       note("code", "cannot read the faulting code: " + rd.error().to_string());
@@ -224,6 +229,7 @@ struct Pipeline {
     size_t e = std::min(insns->size(), fi + o.code_window_after + 1);
     for (size_t i = b; i < e; i++) {
       const auto& in = (*insns)[i];
+      if (in.address >= end) break;
       report::Instruction ri;
       ri.address = in.address;
       ri.text = in.text;
@@ -234,7 +240,7 @@ struct Pipeline {
       }
       r.faulting_code.push_back(std::move(ri));
     }
-    if (start == *fault_pc) {
+    if (!start_known) {
       note("provenance", "the faulting function's start is unknown: register provenance skipped", false);
       return;
     }
@@ -245,6 +251,29 @@ struct Pipeline {
     }
     p->caveats.push_back("register values from " + fault_regs_source);
     r.provenance = std::move(*p);
+    trace_into_caller();
+  }
+
+  // When the bad value arrived as an argument, follow it into the caller: the same register
+  // traced backwards from the call instruction.
+  void trace_into_caller() {
+    auto& p = *r.provenance;
+    if (p.chain.empty() || p.chain.back().source.find("argument") == std::string::npos) return;
+    if (!walk || !fault_frame || *fault_frame + 1 >= walk->frames.size()) return;
+    const auto& caller = walk->frames[*fault_frame + 1];
+    auto sym = t.symbolize(caller.lookup_pc());
+    auto mem = t.memory();
+    if (!sym || !sym->start || caller.pc <= sym->start || caller.pc - sym->start > 65536 || !mem) return;
+    std::vector<uint8_t> code(size_t(caller.pc - sym->start));
+    if (!(*mem)->read_virt(sym->start, code)) return;
+    auto insns = disassemble(t.arch_name(), code, sym->start);
+    if (!insns || insns->empty() || insns->back().address + insns->back().size != caller.pc) return;
+    uint64_t call = insns->back().address;
+    auto chain = trace_register_before(t.arch_name(), code, sym->start, call, p.chain.back().reg, {});
+    if (!chain) return;
+    p.caller_function = sym->function;
+    p.call_site = call;
+    p.caller_chain = std::move(*chain);
   }
 
   void registers_and_suspicious() {
@@ -260,8 +289,14 @@ struct Pipeline {
       if (name == "rip" || name == "pc" || name == "cs" || name == "ss" || name == "eflags" || name == "pstate" ||
           name == "orig_rax" || name == "rsp" || name == "sp")
         continue;
-      if (v == 0 && name != bad) continue;  // zero registers are everywhere; only the bad one matters
-      if (auto why = explain_suspicious_value(t.arch_name(), v)) r.suspicious.push_back(fmt::format("{} = {:#x}: {}", name, v, *why));
+      auto why = explain_suspicious_value(t.arch_name(), v);
+      if (!why) continue;
+      // Small integers and masks are everywhere; for registers other than the one the
+      // faulting access used, only poison patterns are worth a line.
+      bool poison = why->find("POISON") != std::string::npos || why->find("poison") != std::string::npos ||
+                    why->find("0xcc") != std::string::npos;
+      if (name != bad && !poison) continue;
+      r.suspicious.push_back(fmt::format("{} = {:#x}: {}", name, v, *why));
     }
     if (r.fault.address)
       if (auto why = explain_suspicious_value(t.arch_name(), *r.fault.address))

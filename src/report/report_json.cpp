@@ -51,7 +51,12 @@ std::string format_json(const Report& r) {
     for (const auto& st : p.chain)
       chain.push_back({{"address", st.address}, {"insn", st.insn}, {"reg", st.reg}, {"source", st.source},
                        {"value", opt(st.value)}});
-    j["provenance"] = {{"fault_pc", p.fault_pc}, {"fault_insn", p.fault_insn}, {"access", p.access},
+    json caller = json::array();
+    for (const auto& st : p.caller_chain)
+      caller.push_back({{"address", st.address}, {"insn", st.insn}, {"reg", st.reg}, {"source", st.source},
+                        {"value", opt(st.value)}});
+    j["provenance"] = {{"caller_function", p.caller_function}, {"call_site", p.call_site}, {"caller_chain", caller},
+                       {"fault_pc", p.fault_pc}, {"fault_insn", p.fault_insn}, {"access", p.access},
                        {"register", p.bad_register}, {"value", opt(p.bad_value)},
                        {"effective_address", opt(p.effective_address)}, {"chain", chain}, {"caveats", p.caveats}};
   } else {

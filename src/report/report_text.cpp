@@ -99,6 +99,14 @@ std::string format_text(const Report& r) {
       if (st.value) o += fmt::format("  [{} = {:#x} at the fault]", st.reg, *st.value);
       o += "\n";
     }
+    if (!p.caller_chain.empty()) {
+      o += fmt::format("  in the caller {} (call at {:#x}):\n", p.caller_function, p.call_site);
+      for (const auto& st : p.caller_chain) {
+        o += fmt::format("    {} <- ", st.reg);
+        if (!st.insn.empty()) o += fmt::format("{:#x}: {}: ", st.address, st.insn);
+        o += st.source + "\n";
+      }
+    }
     for (const auto& c : p.caveats) o += "  note: " + c + "\n";
   }
   if (!r.suspicious.empty()) {

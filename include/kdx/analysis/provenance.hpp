@@ -32,6 +32,10 @@ struct Provenance {
   std::optional<uint64_t> bad_value;       // its value at the fault
   std::optional<uint64_t> effective_address;
   std::vector<ProvenanceStep> chain;       // outermost cause last
+  // When the chain ends at an argument: the same register traced in the caller, before the call.
+  std::string caller_function;
+  uint64_t call_site = 0;
+  std::vector<ProvenanceStep> caller_chain;
   std::vector<std::string> caveats;        // e.g. "linear scan: branches into the block were not followed"
 };
 
@@ -41,6 +45,13 @@ struct Provenance {
 // instruction boundary of a linear disassembly from code_start, Unsupported for another arch.
 Result<Provenance> trace_register_provenance(std::string_view arch, std::span<const uint8_t> code, uint64_t code_start,
                                              uint64_t fault_pc, const RegisterValues& regs);
+
+// Traces `reg` backwards from the instruction at pc (the value it held when pc was about to
+// run, e.g. an argument register at a call site in the caller's frame). regs may be empty.
+// Fails with Format when pc is not on an instruction boundary from code_start.
+Result<std::vector<ProvenanceStep>> trace_register_before(std::string_view arch, std::span<const uint8_t> code,
+                                                          uint64_t code_start, uint64_t pc, std::string_view reg,
+                                                          const RegisterValues& regs);
 
 // Canonical 64-bit register name for a sub-register ("ebx" -> "rbx", "w3" -> "x3", "r8d" -> "r8").
 std::string canonical_register(std::string_view arch, std::string_view name);
