@@ -57,7 +57,8 @@ TEST(DumpSamples, WriteWhenAsked) {
   fo.reverse = true;
   fo.overwrite = true;
   write_file(d + "/synth-x86_64.zlib.flat-shuffled", flatten(write_kdump(m, zo), fo));
-  auto big = make_memory("x86_64", 65536, 4096, 3);  // 256 MiB of pfns for benchmarks
+  const char* big_env = std::getenv("KDX_SAMPLE_BIG_PAGES");
+  auto big = make_memory("x86_64", big_env ? std::strtoull(big_env, nullptr, 0) : 65536, 4096, 3);  // for timing
   write_file(d + "/synth-big.elf", write_elf(big));
   SUCCEED();
 }
