@@ -130,6 +130,8 @@ std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::v
   for (size_t i = f.line; i < lines.size() && i < f.line + kMaxReportLines; ++i) {
     const LogLine& l = lines[i];
     if (!caller.empty() && !l.caller.empty() && l.caller != caller) continue;
+    // Program output interleaved with a timestamped console (syzkaller's, a shell's) is noise.
+    if (lines[f.line].kernel && !l.kernel && !l.text.empty()) continue;
     if (i > f.line) {
       while (next_found < found.size() && found[next_found].line < i) ++next_found;
       if (next_found < found.size() && found[next_found].line == i && !found[next_found].rule->panic_only &&
@@ -187,6 +189,12 @@ bool is_leak_allocator(std::string_view f) {
   return std::regex_match(std::string(f), re);
 }
 
+// Frameless titles whose kernel message is always followed by a stack dump.
+bool expects_stack(std::string_view title) {
+  return title.starts_with("BUG: Object already free") || title.starts_with("BUG: Dentry still in use") ||
+         title.starts_with("BUG: unable to handle kernel");
+}
+
 std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, const std::vector<LogLine>& lines,
                         const std::vector<size_t>& region, bool ignore_header_func) {
   const HeaderRule& r = *f.rule;
@@ -197,8 +205,12 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
         !hf.starts_with("0x") && !(hf.size() >= 8 && parse_hex(hf)))
       return hf;
   }
-  auto usable = [](const OopsFrame& fr) {
-    return fr.reliable && fr.source != "lr" && !fr.function.empty() && !is_skipped_frame(fr.function);
+  // Held-lock lines name where locks were taken; only the "returning with locks held" report
+  // is about them.
+  const bool locks_matter = r.title.find("lock held when returning") != std::string::npos;
+  auto usable = [locks_matter](const OopsFrame& fr) {
+    return fr.reliable && fr.source != "lr" && (fr.source != "lock" || locks_matter) && !fr.function.empty() &&
+           !is_skipped_frame(fr.function);
   };
   for (size_t idx : region) {
     auto t = trim(lines[idx].text);
@@ -267,7 +279,7 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
         }
         for (; fi < frames.size() && frames[fi].line == idx; ++fi) {
           const OopsFrame& fr = frames[fi];
-          if (!fr.reliable || fr.source == "lr" || fr.function.empty()) continue;
+          if (!fr.reliable || fr.source == "lr" || fr.source == "lock" || fr.function.empty()) continue;
           if (in_irq) {
             irq.push_back(&fr);
             if (is_stall_plumbing(fr.function)) irq_has_detector = true;
@@ -419,8 +431,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     if (is_stack_header(t)) has_stack = true;
     auto fr = parse_frame(t);
     if (!fr) continue;
-    if (is_held_lock_line(t)) continue;
     fr->line = idx;
+    if (is_held_lock_line(t)) fr->source = "lock";
     if (fr->source.empty()) fr->source = idx == f.line ? "header" : frame_source(t);
     if (sec == Section::Alloc) {
       fr->source = "alloc";
@@ -476,7 +488,16 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     wsub = warning_subtype(f, lines);
     ignore_header_func = !wsub.empty();
   }
-  std::string guilty = pick_guilty(f, rep.frames, lines, region, ignore_header_func);
+  // Without any stack or instruction-pointer line the header alone cannot be trusted to name the
+  // culprit (the dump was cut off or overwritten), so the report gets no frame.
+  bool any_frame = std::any_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) {
+    return fr.source == "trace" || fr.source == "ip" || fr.source == "lock";
+  }) || std::any_of(region.begin(), region.end(), [&](size_t idx) {
+    return trim(lines[idx].text).starts_with("last function: ");
+  });
+  std::string guilty = any_frame || f.rule->policy == FramePolicy::Leak
+                           ? pick_guilty(f, rep.frames, lines, region, ignore_header_func)
+                           : std::string();
   // WARNs that flag a caller's misuse of a core API name the caller too.
   std::string header_func = f.rule->frame_group > 0 && static_cast<size_t>(f.rule->frame_group) < f.groups.size()
                                 ? base_function(f.groups[f.rule->frame_group].substr(0, f.groups[f.rule->frame_group].find('+')))
@@ -498,11 +519,32 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   rep.title = normalize_title(title);
 
   // Corruption: the report lost the part that identifies it.
+  bool has_trace_frames =
+      std::any_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) { return fr.source == "trace"; });
+  bool has_backtrace_marker = std::any_of(region.begin(), region.end(), [&](size_t idx) {
+    return trim(lines[idx].text) == "stack backtrace:";
+  });
+  const std::string& tt = f.rule->title;
+  bool lockdep_dump = tt.starts_with("possible deadlock") || tt.starts_with("inconsistent lock state") ||
+                      tt.find("held lock freed") != std::string::npos || tt.find("suspicious RCU") != std::string::npos ||
+                      tt.find("bad unlock balance") != std::string::npos;
   if (f.rule->policy != FramePolicy::None && guilty.empty()) {
     rep.corrupted = true;
     rep.corrupted_reason = "no usable frame in the report";
-  } else if (f.rule->fatal && f.rule->policy != FramePolicy::None && !has_stack &&
-             std::none_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) { return fr.source == "trace"; })) {
+  } else if (f.rule->fatal && f.rule->policy != FramePolicy::None && !has_stack && !has_trace_frames) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "no call trace";
+  } else if (lockdep_dump && !has_backtrace_marker) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "lockdep report without its stack backtrace";
+  } else if (f.rule->panic_only && f.groups.size() > 1 &&
+             std::regex_search(f.groups[1], std::regex("^(Fatal exception|panic_on_warn set|Oops|Fatal hardware error|"
+                                                        "Hard LOCKUP|softlockup: hung tasks|hung_task: blocked tasks)"))) {
+    // These panics follow a report the log should hold; it was lost.
+    rep.corrupted = true;
+    rep.corrupted_reason = "panic refers to an earlier report that is missing";
+  } else if (tt.find("{F}") == std::string::npos && f.rule->policy == FramePolicy::None && !f.rule->panic_only &&
+             expects_stack(tt) && !has_stack && !has_trace_frames) {
     rep.corrupted = true;
     rep.corrupted_reason = "no call trace";
   }

@@ -64,7 +64,6 @@ std::vector<HeaderRule> build_rules() {
   r.push_back(rule(R"(kernel BUG at lib/list_debug.c)", "BUG: corrupted list in {F}", "BUG"));
   r.push_back(rule(R"(kernel BUG at )", "kernel BUG in {F}", "BUG"));
   r.push_back(rule(R"(invalid opcode: [0-9a-f]{4})", "invalid opcode in {F}", "BUG"));
-  r.push_back(rule(R"((?:list_add|list_del|list_add_rcu) corruption)", "BUG: corrupted list in {F}", "BUG"));
   // Lockdep and other locking checkers (kernel/locking/lockdep.c, spinlock_debug.c).
   r.push_back(rule(R"((?:WARNING|INFO): possible (?:circular locking dependency|recursive locking|irq lock inversion dependency) detected)",
                    "possible deadlock in {F}", "LOCKDEP", 0, P::Generic, false));
