@@ -64,6 +64,10 @@ std::optional<Found> match_header(const std::vector<LogLine>& lines, size_t inde
 // "#0: ffff888 (&lock){+.+.}, at: func+0x1/0x2": lockdep's list of held locks, not a stack.
 bool is_held_lock_line(std::string_view t) {
   t = trim(t);
+  // Lockdep's irq-state history and preempt-count origin name where, not who.
+  if (t.find("last enabled at") != std::string_view::npos || t.find("last disabled at") != std::string_view::npos ||
+      t.starts_with("Preemption disabled at") || t.starts_with("irq event stamp"))
+    return true;
   if (t.size() < 3 || t[0] != '#') return false;
   size_t i = 1;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
@@ -97,7 +101,7 @@ std::string warning_subtype(const Found& f, const std::vector<LogLine>& lines) {
   auto file_is = [&](std::string_view path) { return file.starts_with(path); };
   if (file_is("lib/refcount.c") || next.find("refcount_t:") != std::string::npos) return ": refcount bug";
   if (func == "kmalloc_slab" || func == "kvmalloc_node" || func == "__kvmalloc_node" || func == "kmalloc_fix_flags" ||
-      func == "__kmalloc_large_node" || (file_is("mm/page_alloc.c") && (func == "warn_alloc" || func.starts_with("__alloc_pages"))))
+      func == "__kmalloc_large_node" || (file_is("mm/page_alloc.c") && func == "warn_alloc"))
     return ": kmalloc bug";
   if (file_is("fs/proc/generic.c")) return ": proc registration bug";
   if (file_is("lib/kobject.c")) return ": kobject bug";
@@ -170,7 +174,8 @@ bool is_stall_plumbing(std::string_view function) {
       "^(.*sched_show_task|print_other_cpu_stall|print_cpu_stall|check_cpu_stall|rcu_.*|"
       "update_process_times|tick_.*|__hrtimer_run_queues|hrtimer_interrupt|.*apic_timer_interrupt.*|"
       "nmi_.*|arch_trigger_.*|dump_cpu_task|watchdog_timer_fn|.*_timer_interrupt|"
-      "__sysvec_.*|sysvec_.*|asm_.*|"
+      "__sysvec_.*|sysvec_.*|asm_.*|irq_exit.*|__irq_exit.*|do_softirq_own_stack|do_softirq|__do_softirq|"
+      "handle_softirqs|"
       "arch_timer_handler_.*|handle_percpu_devid_irq|generic_handle_.*|gic_handle_irq|el1_interrupt|"
       "el1h_64_irq.*|call_on_irq_stack|do_interrupt_handler)$",
       std::regex::ECMAScript | std::regex::optimize);
@@ -182,6 +187,7 @@ bool is_stall_plumbing(std::string_view function) {
 bool is_leak_allocator(std::string_view f) {
   static const std::regex re(
       "^(kmemleak.*|create_object|__create_object|sock_kmalloc|sk_prot_alloc|__alloc_skb|alloc_skb.*|"
+      "dev_alloc_skb|__dev_alloc_skb|netdev_alloc_.*|napi_alloc_.*|"
       "__netdev_alloc_skb|netdev_alloc_skb|__napi_alloc_skb|radix_tree_node_alloc|xas_alloc|xas_create|"
       "idr_get_free|kmemdup|kstrdup|kstrndup|kobject_set_name_vargs|kvasprintf.*|sk_alloc|"
       "__d_alloc|d_alloc|alloc_inode|new_inode.*|__register_sysctl_table)$",
