@@ -301,6 +301,13 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
       }
       if (in_irq) stack.insert(stack.end(), irq.begin(), irq.end());
       flush();
+      // Past the detector, the first printed instruction pointer is where the stalled code was
+      // interrupted: start there when the report has one.
+      if (auto d = std::find_if(ctx.begin(), ctx.end(), [](const OopsFrame* fr) { return is_stall_plumbing(fr->function); });
+          d != ctx.end()) {
+        auto k = std::find_if(d, ctx.end(), [](const OopsFrame* fr) { return fr->source == "ip"; });
+        if (k != ctx.end()) ctx.erase(ctx.begin(), k);
+      }
       std::erase_if(ctx, [](const OopsFrame* fr) { return is_stall_plumbing(fr->function); });
       for (size_t i = 0; i < ctx.size(); ++i) {
         if (title_function(ctx[i]->function) == "smp_call_function") return ctx[i]->function;
@@ -398,7 +405,21 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       }
     }
   }
-  if (!primary) return rep;
+  if (!primary) {
+    // No report, but the clock restarted: the machine rebooted without saying why.
+    double latest = -1;
+    for (const auto& l : lines) {
+      if (!l.time) continue;
+      if (*l.time < 1.0 && latest > 10.0) {
+        rep.title = "unexpected kernel reboot";
+        rep.type = "REBOOT";
+        rep.header = l.text;
+        return rep;
+      }
+      latest = std::max(latest, *l.time);
+    }
+    return rep;
+  }
   // A WARN() the kernel finished reporting ("---[ end trace") without panicking, followed by a
   // fatal oops: the oops is the crash and the warning is context (seed 001: a list_add WARNING,
   // then the paging request). With panic_on_warn the panic comes before the end marker.
@@ -412,8 +433,13 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
         if (lines[idx].text.find("Kernel panic") != std::string::npos) panicked = true;
       }
       if (ended && !panicked) {
+        const auto& t0 = lines[p.line].time;
         for (size_t i = *primary + 1; i < found.size(); ++i) {
-          if (found[i].rule->fatal && !found[i].rule->panic_only) {
+          const auto& t1 = lines[found[i].line].time;
+          // Right after the warning it is one incident and the warning names it; later (or in a
+          // crash-tool transcript without timestamps) the oops is the crash.
+          bool separate = !t0 || !t1 || *t1 - *t0 > 10.0;
+          if (found[i].rule->fatal && !found[i].rule->panic_only && separate) {
             primary = i;
             break;
           }
@@ -438,7 +464,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     auto fr = parse_frame(t);
     if (!fr) continue;
     fr->line = idx;
-    if (is_held_lock_line(t)) fr->source = "lock";
+    if (is_held_lock_line(t) || (idx > 0 && trim(lines[idx - 1].text).ends_with("disabled at:"))) fr->source = "lock";
     if (fr->source.empty()) fr->source = idx == f.line ? "header" : frame_source(t);
     if (sec == Section::Alloc) {
       fr->source = "alloc";
@@ -501,7 +527,10 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   }) || std::any_of(region.begin(), region.end(), [&](size_t idx) {
     return trim(lines[idx].text).starts_with("last function: ");
   });
-  std::string guilty = any_frame || f.rule->policy == FramePolicy::Leak
+  // Sanitizer headers print the function themselves and stay usable without a stack.
+  bool header_names_function = f.rule->type.starts_with("KASAN") || f.rule->type.starts_with("KFENCE") ||
+                               f.rule->type.starts_with("KMSAN");
+  std::string guilty = any_frame || header_names_function || f.rule->policy == FramePolicy::Leak
                            ? pick_guilty(f, rep.frames, lines, region, ignore_header_func)
                            : std::string();
   // WARNs that flag a caller's misuse of a core API name the caller too.

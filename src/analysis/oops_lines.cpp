@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 
 namespace kdx::analysis {
 namespace {
@@ -75,6 +76,10 @@ LogLine strip_line(std::string_view raw) {
     }
   }
   if (size_t n = timestamp_len(s)) {
+    std::string ts(trim(s.substr(1, n - 2)));
+    char* end = nullptr;
+    double v = std::strtod(ts.c_str(), &end);
+    if (end && *end == '\0') out.time = v;
     s.remove_prefix(n);
     out.kernel = true;
     if (size_t c = caller_len(s, &out.caller)) s.remove_prefix(c);
