@@ -168,6 +168,15 @@ Section section_after(std::string_view t, Section cur) {
   return cur;
 }
 
+// Frames of the code that detected the stall and printed this report.
+bool is_stall_detector(std::string_view function) {
+  static const std::regex re(
+      "^(.*sched_show_task|print_other_cpu_stall|print_cpu_stall|check_cpu_stall|rcu_.*|"
+      "nmi_cpu_backtrace|nmi_trigger_.*|arch_trigger_.*|dump_cpu_task|watchdog_timer_fn|watchdog_overflow_callback)$",
+      std::regex::ECMAScript | std::regex::optimize);
+  return std::regex_match(base_function(function), re);
+}
+
 // Frames of the stall detector and the timer interrupt that runs it.
 bool is_stall_plumbing(std::string_view function) {
   static const std::regex re(
@@ -303,7 +312,7 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
       flush();
       // Past the detector, the first printed instruction pointer is where the stalled code was
       // interrupted: start there when the report has one.
-      if (auto d = std::find_if(ctx.begin(), ctx.end(), [](const OopsFrame* fr) { return is_stall_plumbing(fr->function); });
+      if (auto d = std::find_if(ctx.begin(), ctx.end(), [](const OopsFrame* fr) { return is_stall_detector(fr->function); });
           d != ctx.end()) {
         auto k = std::find_if(d, ctx.end(), [](const OopsFrame* fr) { return fr->source == "ip"; });
         if (k != ctx.end()) ctx.erase(ctx.begin(), k);

@@ -58,7 +58,8 @@ std::vector<HeaderRule> build_rules() {
                    "DoS", 0, P::Stall));
   r.push_back(rule(R"(Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([^ ]+))",
                    "kernel panic: stack is corrupted in {F}", "DoS", 1));
-  r.push_back(rule(R"(Kernel panic - not syncing: kernel stack overflow)", "kernel stack overflow in {F}", "DoS"));
+  r.push_back(rule(R"(Kernel panic - not syncing: kernel stack overflow)", "kernel stack overflow in {F}", "DoS", 0,
+                   P::Stall));
   r.push_back(rule(R"(Bad mode in .* handler detected)", "kernel panic: bad mode", "DoS", 0, P::None));
   r.push_back(rule(R"(rust_kernel: panicked at)", "{NEXT} in {F}", "BUG"));
   r.push_back(rule(R"(kernel BUG at lib/list_debug.c)", "BUG: corrupted list in {F}", "BUG"));
@@ -207,7 +208,7 @@ const std::regex& skip_regex() {
       "__filemap_get_folio|filemap_get_folio|pagecache_get_page|__page_pool_.*|page_pool_.*|alloc_pages_bulk.*|"
       "iput|iput_final|evict|dput|__dput|fast_dput|simple_copy_to_iter|"
       "_*kmalloc.*|_R.*rust_begin_unwind.*|_R.*panic.*|rust_helper_.*|__bad_stack|__stack_chk_fail|df_debug|"
-      "__get_wchan|get_wchan|sk_stop_timer.*|sk_reset_timer|"
+      "__get_wchan|get_wchan|sk_stop_timer.*|sk_reset_timer|free_large_kmalloc|__kfree.*|kfree_.*|"
       "kernel_fpu_begin.*|skb_put|skb_push|skb_pull|__skb_put|__skb_push|kfree_skb.*|__kfree_skb|"
       "kfree_skbmem|warn_alloc|handle_overflow|ubsan_epilogue|val_to_string|__schedule_bug|__panic|"
       "handle_bad_stack|do_tag_check_fault|do_tag_recovery|report_tag_fault|"
@@ -293,7 +294,7 @@ bool is_anchor_frame(std::string_view function) {
       "call_timer_fn|expire_timers|tasklet_action_common|tasklet_action|tasklet_hi_action|"
       "__netif_receive_skb_one_core|__netif_receive_skb_core|__netif_receive_skb_list_core|"
       "process_one_work|worker_thread|kthread|ret_from_fork|cpu_startup_entry|do_idle|"
-      "rcu_do_batch|"
+      "rcu_do_batch|task_work_run|"
       "do_mmap|mmap_region|vm_mmap_pgoff|__do_fault)$",
       std::regex::ECMAScript | std::regex::optimize);
   std::string f = base_function(function);
