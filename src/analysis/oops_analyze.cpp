@@ -274,41 +274,14 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
         stack.clear();
       };
       size_t fi = 0;
-      // A new-style "<IRQ> ... </IRQ>" block that holds the detector is the interrupt that found
-      // the stall, not the stalled code; drop it. Old "<EOI>" stacks mix both and are kept.
-      bool in_irq = false;
-      std::vector<const OopsFrame*> irq;
-      bool irq_has_detector = false;
       for (size_t idx : region) {
-        const std::string& t = lines[idx].text;
-        if (is_stack_header(t)) {
-          if (in_irq) stack.insert(stack.end(), irq.begin(), irq.end());
-          in_irq = false;
-          irq.clear();
-          flush();
-        }
-        if (t.find("<IRQ>") != std::string::npos) {
-          in_irq = true;
-          irq.clear();
-          irq_has_detector = false;
-        }
+        if (is_stack_header(lines[idx].text)) flush();
         for (; fi < frames.size() && frames[fi].line == idx; ++fi) {
           const OopsFrame& fr = frames[fi];
           if (!fr.reliable || fr.source == "lr" || fr.source == "lock" || fr.function.empty()) continue;
-          if (in_irq) {
-            irq.push_back(&fr);
-            if (is_stall_plumbing(fr.function)) irq_has_detector = true;
-          } else {
-            stack.push_back(&fr);
-          }
-        }
-        if (t.find("</IRQ>") != std::string::npos && in_irq) {
-          if (!irq_has_detector) stack.insert(stack.end(), irq.begin(), irq.end());
-          in_irq = false;
-          irq.clear();
+          stack.push_back(&fr);
         }
       }
-      if (in_irq) stack.insert(stack.end(), irq.begin(), irq.end());
       flush();
       // Past the detector, the first printed instruction pointer is where the stalled code was
       // interrupted: start there when the report has one.
