@@ -511,7 +511,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   });
   // Sanitizer headers print the function themselves and stay usable without a stack.
   bool header_names_function = f.rule->type.starts_with("KASAN") || f.rule->type.starts_with("KFENCE") ||
-                               f.rule->type.starts_with("KMSAN");
+                               f.rule->type.starts_with("KMSAN") || f.rule->title.starts_with("kernel panic: stack is");
   std::string guilty = any_frame || header_names_function || f.rule->policy == FramePolicy::Leak
                            ? pick_guilty(f, rep.frames, lines, region, ignore_header_func)
                            : std::string();
@@ -528,23 +528,30 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       }
     }
   }
+  const std::string& rt = f.rule->title;
+  bool lockdep_dump = rt.starts_with("possible deadlock") || rt.starts_with("inconsistent lock state") ||
+                      rt.find("held lock freed") != std::string::npos || rt.find("suspicious RCU") != std::string::npos ||
+                      rt.find("bad unlock balance") != std::string::npos;
+  bool has_backtrace_marker = std::any_of(region.begin(), region.end(), [&](size_t idx) {
+    return trim(lines[idx].text) == "stack backtrace:";
+  });
+  // An RCU-usage splat names no function except through its stack backtrace.
+  if (rt.find("suspicious RCU") != std::string::npos && !has_backtrace_marker) guilty.clear();
   rep.guilty_frame = guilty.empty() ? "" : title_function(guilty);
   std::string title = expand_title(f, guilty, lines, access, wsub);
   if (f.rule->type == "KASAN" && access.empty()) {
     if (auto p = rep.header.find(" at addr "); p != std::string::npos) title += rep.header.substr(p);
   }
+  // Without a usable frame these splats are named by their header alone.
+  if (guilty.empty() && rt.find("suspicious RCU") != std::string::npos) title = "WARNING: suspicious RCU usage";
+  if (guilty.empty() && rep.header.find("possible circular locking dependency") != std::string::npos)
+    title = rep.header;
   rep.title = normalize_title(title);
 
   // Corruption: the report lost the part that identifies it.
   bool has_trace_frames =
       std::any_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) { return fr.source == "trace"; });
-  bool has_backtrace_marker = std::any_of(region.begin(), region.end(), [&](size_t idx) {
-    return trim(lines[idx].text) == "stack backtrace:";
-  });
   const std::string& tt = f.rule->title;
-  bool lockdep_dump = tt.starts_with("possible deadlock") || tt.starts_with("inconsistent lock state") ||
-                      tt.find("held lock freed") != std::string::npos || tt.find("suspicious RCU") != std::string::npos ||
-                      tt.find("bad unlock balance") != std::string::npos;
   if (f.rule->policy != FramePolicy::None && guilty.empty()) {
     rep.corrupted = true;
     rep.corrupted_reason = "no usable frame in the report";

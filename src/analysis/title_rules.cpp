@@ -208,7 +208,7 @@ const std::regex& skip_regex() {
       "__filemap_get_folio|filemap_get_folio|pagecache_get_page|__page_pool_.*|page_pool_.*|alloc_pages_bulk.*|"
       "iput|iput_final|evict|dput|__dput|fast_dput|simple_copy_to_iter|"
       "_*kmalloc.*|_R.*rust_begin_unwind.*|_R.*panic.*|rust_helper_.*|__bad_stack|__stack_chk_fail|df_debug|"
-      "__get_wchan|get_wchan|sk_stop_timer.*|sk_reset_timer|free_large_kmalloc|__kfree.*|kfree_.*|"
+      "check_panic_on_warn|__get_wchan|get_wchan|sk_stop_timer.*|sk_reset_timer|free_large_kmalloc|__kfree.*|kfree_.*|"
       "kernel_fpu_begin.*|skb_put|skb_push|skb_pull|__skb_put|__skb_push|kfree_skb.*|__kfree_skb|"
       "kfree_skbmem|warn_alloc|handle_overflow|ubsan_epilogue|val_to_string|__schedule_bug|__panic|"
       "handle_bad_stack|do_tag_check_fault|do_tag_recovery|report_tag_fault|"
