@@ -56,7 +56,8 @@ TEST(OopsSeed, Seed000Arm64PagingBetweenRanges) {
 TEST(OopsSeed, Seed001ListCorruptionWarningIsRelatedToPagingCrash) {
   auto r = analyze_file("seed001_list_corruption_then_paging.log");
   ASSERT_TRUE(r.title);
-  EXPECT_EQ(*r.title, "BUG: unable to handle kernel paging request in kmem_cache_free");
+  EXPECT_EQ(*r.title, "BUG: unable to handle kernel paging request in PoolFree");
+  EXPECT_EQ(r.guilty_frame, "PoolFree");  // kmem_cache_free is allocator code; the bad pointer came from PoolFree
   ASSERT_TRUE(r.fault);
   ASSERT_TRUE(r.fault->address);
   EXPECT_EQ(*r.fault->address, 0xffffeb04000ffb40ULL);

@@ -388,9 +388,19 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     }
   }
   if (!primary) {
-    // No report, but the clock restarted: the machine rebooted without saying why.
+    // No report, but the clock restarted or the firmware/boot loader spoke again: the machine
+    // rebooted without saying why.
     double latest = -1;
+    bool seen_content = false;
     for (const auto& l : lines) {
+      auto t = trim(l.text);
+      if (seen_content && (t.starts_with("Booting the kernel") || t.starts_with("SeaBIOS (version"))) {
+        rep.title = "unexpected kernel reboot";
+        rep.type = "REBOOT";
+        rep.header = std::string(t);
+        return rep;
+      }
+      if (!t.empty()) seen_content = true;
       if (!l.time) continue;
       if (*l.time < 1.0 && latest > 10.0) {
         rep.title = "unexpected kernel reboot";
