@@ -77,6 +77,7 @@ bool is_held_lock_line(std::string_view t) {
 bool is_stack_header(std::string_view t) {
   t = trim(t);
   return t.starts_with("Call Trace") || t.starts_with("Call trace") || t.starts_with("Backtrace:") ||
+         t.starts_with("NMI backtrace for cpu") ||
          t.starts_with("backtrace:") || t == "stack backtrace:";
 }
 
@@ -148,7 +149,9 @@ std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::v
         break;
       }
     }
-    if (!seen_frames && i > f.line && parse_frame(l.text)) seen_frames = true;
+    // A lock's "at: func" site is not yet the report's stack.
+    if (!seen_frames && i > f.line && l.text.find(", at: ") == std::string::npos && parse_frame(l.text))
+      seen_frames = true;
     out.push_back(i);
   }
   return out;
@@ -481,8 +484,12 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   // KASAN access line.
   std::string access;
   static const std::regex access_re(R"((Read|Write) (?:of size ([0-9]+))?(?: ?at addr ([0-9a-fx]+))?)");
+  // The access line directly follows the header; when another message got in between, the
+  // report is interleaved and the access kind is not trusted.
+  size_t access_window = 0;
   for (size_t idx : region) {
-    if (idx > f.line + 6) break;
+    if (idx == f.line) continue;
+    if (++access_window > 1 && !region.empty() && !lines[idx].text.empty()) break;
     std::smatch m;
     if (std::regex_search(lines[idx].text, m, access_re)) {
       access = " " + m[1].str();
@@ -568,6 +575,12 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   } else if (f.rule->fatal && f.rule->policy != FramePolicy::None && !has_stack && !has_trace_frames) {
     rep.corrupted = true;
     rep.corrupted_reason = "no call trace";
+  } else if (header_names_function && std::any_of(found.begin(), found.end(), [&](const Found& o) {
+               return o.line > f.line && o.line <= f.line + 3 && !o.rule->panic_only &&
+                      std::find(region.begin(), region.end(), o.line) != region.end();
+             })) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "another report is interleaved with this one";
   } else if (lockdep_dump && !has_backtrace_marker) {
     rep.corrupted = true;
     rep.corrupted_reason = "lockdep report without its stack backtrace";
