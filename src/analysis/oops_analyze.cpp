@@ -286,6 +286,16 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
         }
       }
       flush();
+      // An RCU stall report that shows only sleeping tasks (no interrupted context: no kernel
+      // IP and no interrupt entry) does not show the looping code at all.
+      if (r.title.find("rcu detected stall") != std::string::npos &&
+          std::none_of(ctx.begin(), ctx.end(), [](const OopsFrame* fr) {
+            static const std::regex irq_entry(
+                "^(.*apic_timer_interrupt.*|gic_handle_irq|el1_interrupt|el1h_64_irq.*|__irq_svc|irq_exit.*|"
+                ".*_timer_interrupt|sysvec_.*|asm_sysvec_.*|call_on_irq_stack|do_interrupt_handler)$");
+            return fr->source == "ip" || std::regex_match(base_function(fr->function), irq_entry);
+          }))
+        return "";
       // Past the detector, the first printed instruction pointer is where the stalled code was
       // interrupted: start there when the report has one.
       if (auto d = std::find_if(ctx.begin(), ctx.end(), [](const OopsFrame* fr) { return is_stall_detector(fr->function); });
