@@ -185,6 +185,7 @@ bool is_stall_plumbing(std::string_view function) {
   static const std::regex re(
       "^(.*sched_show_task|print_other_cpu_stall|print_cpu_stall|check_cpu_stall|rcu_.*|"
       "update_process_times|tick_.*|__hrtimer_run_queues|hrtimer_interrupt|.*apic_timer_interrupt.*|"
+      "__handle_domain_irq|handle_domain_irq|__irq_svc|__irq_usr|"
       "nmi_.*|arch_trigger_.*|dump_cpu_task|watchdog_timer_fn|.*_timer_interrupt|"
       "__sysvec_.*|sysvec_.*|asm_.*|irq_exit.*|__irq_exit.*|do_softirq_own_stack|do_softirq|__do_softirq|"
       "handle_softirqs|"
@@ -309,7 +310,6 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
         if (!is_anchor_frame(ctx[i]->function)) continue;
         if (i > 0 && !is_skipped_frame(ctx[i - 1]->function) && !is_anchor_frame(ctx[i - 1]->function))
           return ctx[i - 1]->function;
-        if (!is_skipped_frame(ctx[i]->function)) return ctx[i]->function;
       }
       for (const auto* fr : ctx) {
         if (!is_skipped_frame(fr->function) && !is_stall_plumbing(fr->function)) return fr->function;

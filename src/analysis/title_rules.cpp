@@ -300,7 +300,7 @@ bool is_anchor_frame(std::string_view function) {
       "call_timer_fn|expire_timers|tasklet_action_common|tasklet_action|tasklet_hi_action|"
       "__netif_receive_skb_one_core|__netif_receive_skb_core|__netif_receive_skb_list_core|"
       "process_one_work|worker_thread|kthread|ret_from_fork|cpu_startup_entry|do_idle|"
-      "rcu_do_batch|task_work_run|"
+      "rcu_do_batch|task_work_run|hrtimer_run_softirq|"
       "do_mmap|mmap_region|vm_mmap_pgoff|__do_fault)$",
       std::regex::ECMAScript | std::regex::optimize);
   std::string f = base_function(function);
