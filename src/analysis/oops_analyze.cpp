@@ -226,7 +226,8 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
   }
   // Held-lock lines name where locks were taken; only the "returning with locks held" report
   // is about them.
-  const bool locks_matter = r.title.find("lock held when returning") != std::string::npos;
+  const bool locks_matter = r.title.find("lock held when returning") != std::string::npos ||
+                            r.title.find("held lock freed") != std::string::npos;
   auto usable = [locks_matter](const OopsFrame& fr) {
     return fr.reliable && fr.source != "lr" && (fr.source != "lock" || locks_matter) && !fr.function.empty() &&
            !is_skipped_frame(fr.function);
@@ -318,6 +319,17 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
     }
     case FramePolicy::Generic:
       break;
+  }
+  if (locks_matter) {
+    // These reports are about a lock: the place it was taken is the culprit.
+    for (size_t idx : region) {
+      auto t = trim(lines[idx].text);
+      if (t.find(", at: ") == std::string_view::npos || is_held_lock_line(t)) continue;
+      if (auto fr = parse_frame(t); fr && usable(*fr)) return fr->function;
+    }
+    for (const auto& fr : frames) {
+      if (fr.source == "lock" && usable(fr)) return fr.function;
+    }
   }
   if (r.type == "LOCKDEP" || r.type == "ATOMIC_SLEEP") {
     // Lockdep prints held locks and dependency chains first; the task's own stack comes after
