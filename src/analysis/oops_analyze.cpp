@@ -551,7 +551,33 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   // Sanitizer headers print the function themselves and stay usable without a stack.
   bool header_names_function = f.rule->type.starts_with("KASAN") || f.rule->type.starts_with("KFENCE") ||
                                f.rule->type.starts_with("KMSAN") || f.rule->title.starts_with("kernel panic: stack is");
-  std::string guilty = any_frame || header_names_function || f.rule->policy == FramePolicy::Leak
+  // A WARN() whose dump is taken over by another task's dump or by an oops before its stack
+  // starts has no stack of its own in the log.
+  bool warn_taken_over = false;
+  if (f.rule->title.find("{W}") != std::string::npos) {
+    static const std::regex pid_re(R"(CPU: [0-9]+ (?:UID: [0-9]+ )?PID: ([0-9]+) )");
+    std::smatch hm;
+    std::string own_pid = std::regex_search(rep.header, hm, pid_re) ? hm[1].str() : "";
+    for (size_t idx : region) {
+      if (idx == f.line) continue;
+      const std::string& t = lines[idx].text;
+      if (auto fr = parse_frame(t); fr && !is_held_lock_line(t)) break;
+      std::smatch m;
+      if (!own_pid.empty() && std::regex_search(t, m, pid_re) && t.find("Comm:") != std::string::npos &&
+          m[1].str() != own_pid) {
+        warn_taken_over = true;
+        break;
+      }
+      if (std::any_of(found.begin(), found.end(), [&](const Found& o) {
+            return o.line == idx && o.rule->fatal && !o.rule->panic_only;
+          })) {
+        warn_taken_over = true;
+        break;
+      }
+    }
+  }
+  std::string guilty = warn_taken_over ? std::string()
+                       : any_frame || header_names_function || f.rule->policy == FramePolicy::Leak
                            ? pick_guilty(f, rep.frames, lines, region, ignore_header_func)
                            : std::string();
   // WARNs that flag a caller's misuse of a core API name the caller too.
