@@ -158,6 +158,16 @@ CodeDecode decode_code_line(std::string_view line, std::string_view arch) {
     return cd;
   }
   if (mark && !after.empty()) after.front().faulting = true;
+  if (a == "arm64" || a == "arm") {
+    // Show fixed-width instructions as the words the kernel printed, not in memory order.
+    for (auto* v : {&before, &after}) {
+      for (auto& i : *v) {
+        std::string w;
+        for (size_t k = i.bytes.size(); k >= 2; k -= 2) w += i.bytes.substr(k - 2, 2);
+        i.bytes = w;
+      }
+    }
+  }
   cd.insns = std::move(before);
   cd.insns.insert(cd.insns.end(), after.begin(), after.end());
   return cd;

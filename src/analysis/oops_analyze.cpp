@@ -64,6 +64,10 @@ std::optional<Found> match_header(const std::vector<LogLine>& lines, size_t inde
 // "#0: ffff888 (&lock){+.+.}, at: func+0x1/0x2": lockdep's list of held locks, not a stack.
 bool is_held_lock_line(std::string_view t) {
   t = trim(t);
+  // Lockdep's irq-state history and preempt-count origin name where, not who.
+  if (t.find("last enabled at") != std::string_view::npos || t.find("last disabled at") != std::string_view::npos ||
+      t.starts_with("Preemption disabled at") || t.starts_with("irq event stamp"))
+    return true;
   if (t.size() < 3 || t[0] != '#') return false;
   size_t i = 1;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
@@ -73,6 +77,7 @@ bool is_held_lock_line(std::string_view t) {
 bool is_stack_header(std::string_view t) {
   t = trim(t);
   return t.starts_with("Call Trace") || t.starts_with("Call trace") || t.starts_with("Backtrace:") ||
+         t.starts_with("NMI backtrace for cpu") ||
          t.starts_with("backtrace:") || t == "stack backtrace:";
 }
 
@@ -97,7 +102,7 @@ std::string warning_subtype(const Found& f, const std::vector<LogLine>& lines) {
   auto file_is = [&](std::string_view path) { return file.starts_with(path); };
   if (file_is("lib/refcount.c") || next.find("refcount_t:") != std::string::npos) return ": refcount bug";
   if (func == "kmalloc_slab" || func == "kvmalloc_node" || func == "__kvmalloc_node" || func == "kmalloc_fix_flags" ||
-      func == "__kmalloc_large_node" || (file_is("mm/page_alloc.c") && (func == "warn_alloc" || func.starts_with("__alloc_pages"))))
+      func == "__kmalloc_large_node" || (file_is("mm/page_alloc.c") && func == "warn_alloc"))
     return ": kmalloc bug";
   if (file_is("fs/proc/generic.c")) return ": proc registration bug";
   if (file_is("lib/kobject.c")) return ": kobject bug";
@@ -130,6 +135,8 @@ std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::v
   for (size_t i = f.line; i < lines.size() && i < f.line + kMaxReportLines; ++i) {
     const LogLine& l = lines[i];
     if (!caller.empty() && !l.caller.empty() && l.caller != caller) continue;
+    // Program output interleaved with a timestamped console (syzkaller's, a shell's) is noise.
+    if (lines[f.line].kernel && !l.kernel && !l.text.empty()) continue;
     if (i > f.line) {
       while (next_found < found.size() && found[next_found].line < i) ++next_found;
       if (next_found < found.size() && found[next_found].line == i && !found[next_found].rule->panic_only &&
@@ -142,7 +149,9 @@ std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::v
         break;
       }
     }
-    if (!seen_frames && i > f.line && parse_frame(l.text)) seen_frames = true;
+    // A lock's "at: func" site is not yet the report's stack.
+    if (!seen_frames && i > f.line && l.text.find(", at: ") == std::string::npos && parse_frame(l.text))
+      seen_frames = true;
     out.push_back(i);
   }
   return out;
@@ -162,13 +171,24 @@ Section section_after(std::string_view t, Section cur) {
   return cur;
 }
 
+// Frames of the code that detected the stall and printed this report.
+bool is_stall_detector(std::string_view function) {
+  static const std::regex re(
+      "^(.*sched_show_task|print_other_cpu_stall|print_cpu_stall|check_cpu_stall|rcu_.*|"
+      "nmi_cpu_backtrace|nmi_trigger_.*|arch_trigger_.*|dump_cpu_task|watchdog_timer_fn|watchdog_overflow_callback)$",
+      std::regex::ECMAScript | std::regex::optimize);
+  return std::regex_match(base_function(function), re);
+}
+
 // Frames of the stall detector and the timer interrupt that runs it.
 bool is_stall_plumbing(std::string_view function) {
   static const std::regex re(
       "^(.*sched_show_task|print_other_cpu_stall|print_cpu_stall|check_cpu_stall|rcu_.*|"
       "update_process_times|tick_.*|__hrtimer_run_queues|hrtimer_interrupt|.*apic_timer_interrupt.*|"
+      "__handle_domain_irq|handle_domain_irq|__irq_svc|__irq_usr|"
       "nmi_.*|arch_trigger_.*|dump_cpu_task|watchdog_timer_fn|.*_timer_interrupt|"
-      "__sysvec_.*|sysvec_.*|asm_.*|"
+      "__sysvec_.*|sysvec_.*|asm_.*|irq_exit.*|__irq_exit.*|do_softirq_own_stack|do_softirq|__do_softirq|"
+      "handle_softirqs|"
       "arch_timer_handler_.*|handle_percpu_devid_irq|generic_handle_.*|gic_handle_irq|el1_interrupt|"
       "el1h_64_irq.*|call_on_irq_stack|do_interrupt_handler)$",
       std::regex::ECMAScript | std::regex::optimize);
@@ -180,11 +200,18 @@ bool is_stall_plumbing(std::string_view function) {
 bool is_leak_allocator(std::string_view f) {
   static const std::regex re(
       "^(kmemleak.*|create_object|__create_object|sock_kmalloc|sk_prot_alloc|__alloc_skb|alloc_skb.*|"
+      "dev_alloc_skb|__dev_alloc_skb|netdev_alloc_.*|napi_alloc_.*|"
       "__netdev_alloc_skb|netdev_alloc_skb|__napi_alloc_skb|radix_tree_node_alloc|xas_alloc|xas_create|"
       "idr_get_free|kmemdup|kstrdup|kstrndup|kobject_set_name_vargs|kvasprintf.*|sk_alloc|"
       "__d_alloc|d_alloc|alloc_inode|new_inode.*|__register_sysctl_table)$",
       std::regex::ECMAScript | std::regex::optimize);
   return std::regex_match(std::string(f), re);
+}
+
+// Frameless titles whose kernel message is always followed by a stack dump.
+bool expects_stack(std::string_view title) {
+  return title.starts_with("BUG: Object already free") || title.starts_with("BUG: Dentry still in use") ||
+         title.starts_with("BUG: unable to handle kernel");
 }
 
 std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, const std::vector<LogLine>& lines,
@@ -197,8 +224,13 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
         !hf.starts_with("0x") && !(hf.size() >= 8 && parse_hex(hf)))
       return hf;
   }
-  auto usable = [](const OopsFrame& fr) {
-    return fr.reliable && fr.source != "lr" && !fr.function.empty() && !is_skipped_frame(fr.function);
+  // Held-lock lines name where locks were taken; only the "returning with locks held" report
+  // is about them.
+  const bool locks_matter = r.title.find("lock held when returning") != std::string::npos ||
+                            r.title.find("held lock freed") != std::string::npos;
+  auto usable = [locks_matter](const OopsFrame& fr) {
+    return fr.reliable && fr.source != "lr" && (fr.source != "lock" || locks_matter) && !fr.function.empty() &&
+           !is_skipped_frame(fr.function);
   };
   for (size_t idx : region) {
     auto t = trim(lines[idx].text);
@@ -247,49 +279,38 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
         stack.clear();
       };
       size_t fi = 0;
-      // A new-style "<IRQ> ... </IRQ>" block that holds the detector is the interrupt that found
-      // the stall, not the stalled code; drop it. Old "<EOI>" stacks mix both and are kept.
-      bool in_irq = false;
-      std::vector<const OopsFrame*> irq;
-      bool irq_has_detector = false;
       for (size_t idx : region) {
-        const std::string& t = lines[idx].text;
-        if (is_stack_header(t)) {
-          if (in_irq) stack.insert(stack.end(), irq.begin(), irq.end());
-          in_irq = false;
-          irq.clear();
-          flush();
-        }
-        if (t.find("<IRQ>") != std::string::npos) {
-          in_irq = true;
-          irq.clear();
-          irq_has_detector = false;
-        }
+        if (is_stack_header(lines[idx].text)) flush();
         for (; fi < frames.size() && frames[fi].line == idx; ++fi) {
           const OopsFrame& fr = frames[fi];
-          if (!fr.reliable || fr.source == "lr" || fr.function.empty()) continue;
-          if (in_irq) {
-            irq.push_back(&fr);
-            if (is_stall_plumbing(fr.function)) irq_has_detector = true;
-          } else {
-            stack.push_back(&fr);
-          }
-        }
-        if (t.find("</IRQ>") != std::string::npos && in_irq) {
-          if (!irq_has_detector) stack.insert(stack.end(), irq.begin(), irq.end());
-          in_irq = false;
-          irq.clear();
+          if (!fr.reliable || fr.source == "lr" || fr.source == "lock" || fr.function.empty()) continue;
+          stack.push_back(&fr);
         }
       }
-      if (in_irq) stack.insert(stack.end(), irq.begin(), irq.end());
       flush();
+      // An RCU stall report that shows only sleeping tasks (no interrupted context: no kernel
+      // IP and no interrupt entry) does not show the looping code at all.
+      if (r.title.find("rcu detected stall") != std::string::npos &&
+          std::none_of(ctx.begin(), ctx.end(), [](const OopsFrame* fr) {
+            static const std::regex irq_entry(
+                "^(.*apic_timer_interrupt.*|gic_handle_irq|el1_interrupt|el1h_64_irq.*|__irq_svc|irq_exit.*|"
+                ".*_timer_interrupt|sysvec_.*|asm_sysvec_.*|call_on_irq_stack|do_interrupt_handler)$");
+            return fr->source == "ip" || std::regex_match(base_function(fr->function), irq_entry);
+          }))
+        return "";
+      // Past the detector, the first printed instruction pointer is where the stalled code was
+      // interrupted: start there when the report has one.
+      if (auto d = std::find_if(ctx.begin(), ctx.end(), [](const OopsFrame* fr) { return is_stall_detector(fr->function); });
+          d != ctx.end()) {
+        auto k = std::find_if(d, ctx.end(), [](const OopsFrame* fr) { return fr->source == "ip"; });
+        if (k != ctx.end()) ctx.erase(ctx.begin(), k);
+      }
       std::erase_if(ctx, [](const OopsFrame* fr) { return is_stall_plumbing(fr->function); });
       for (size_t i = 0; i < ctx.size(); ++i) {
         if (title_function(ctx[i]->function) == "smp_call_function") return ctx[i]->function;
         if (!is_anchor_frame(ctx[i]->function)) continue;
         if (i > 0 && !is_skipped_frame(ctx[i - 1]->function) && !is_anchor_frame(ctx[i - 1]->function))
           return ctx[i - 1]->function;
-        if (!is_skipped_frame(ctx[i]->function)) return ctx[i]->function;
       }
       for (const auto* fr : ctx) {
         if (!is_skipped_frame(fr->function) && !is_stall_plumbing(fr->function)) return fr->function;
@@ -298,6 +319,17 @@ std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, co
     }
     case FramePolicy::Generic:
       break;
+  }
+  if (locks_matter) {
+    // These reports are about a lock: the place it was taken is the culprit.
+    for (size_t idx : region) {
+      auto t = trim(lines[idx].text);
+      if (t.find(", at: ") == std::string_view::npos || is_held_lock_line(t)) continue;
+      if (auto fr = parse_frame(t); fr && usable(*fr)) return fr->function;
+    }
+    for (const auto& fr : frames) {
+      if (fr.source == "lock" && usable(fr)) return fr.function;
+    }
   }
   if (r.type == "LOCKDEP" || r.type == "ATOMIC_SLEEP") {
     // Lockdep prints held locks and dependency chains first; the task's own stack comes after
@@ -380,7 +412,31 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       }
     }
   }
-  if (!primary) return rep;
+  if (!primary) {
+    // No report, but the clock restarted or the firmware/boot loader spoke again: the machine
+    // rebooted without saying why.
+    double latest = -1;
+    bool seen_content = false;
+    for (const auto& l : lines) {
+      auto t = trim(l.text);
+      if (seen_content && (t.starts_with("Booting the kernel") || t.starts_with("SeaBIOS (version"))) {
+        rep.title = "unexpected kernel reboot";
+        rep.type = "REBOOT";
+        rep.header = std::string(t);
+        return rep;
+      }
+      if (!t.empty()) seen_content = true;
+      if (!l.time) continue;
+      if (*l.time < 1.0 && latest > 10.0) {
+        rep.title = "unexpected kernel reboot";
+        rep.type = "REBOOT";
+        rep.header = l.text;
+        return rep;
+      }
+      latest = std::max(latest, *l.time);
+    }
+    return rep;
+  }
   // A WARN() the kernel finished reporting ("---[ end trace") without panicking, followed by a
   // fatal oops: the oops is the crash and the warning is context (seed 001: a list_add WARNING,
   // then the paging request). With panic_on_warn the panic comes before the end marker.
@@ -394,8 +450,13 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
         if (lines[idx].text.find("Kernel panic") != std::string::npos) panicked = true;
       }
       if (ended && !panicked) {
+        const auto& t0 = lines[p.line].time;
         for (size_t i = *primary + 1; i < found.size(); ++i) {
-          if (found[i].rule->fatal && !found[i].rule->panic_only) {
+          const auto& t1 = lines[found[i].line].time;
+          // Right after the warning it is one incident and the warning names it; later (or in a
+          // crash-tool transcript without timestamps) the oops is the crash.
+          bool separate = !t0 || !t1 || *t1 - *t0 > 10.0;
+          if (found[i].rule->fatal && !found[i].rule->panic_only && separate) {
             primary = i;
             break;
           }
@@ -419,8 +480,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     if (is_stack_header(t)) has_stack = true;
     auto fr = parse_frame(t);
     if (!fr) continue;
-    if (is_held_lock_line(t)) continue;
     fr->line = idx;
+    if (is_held_lock_line(t) || (idx > 0 && trim(lines[idx - 1].text).ends_with("disabled at:"))) fr->source = "lock";
     if (fr->source.empty()) fr->source = idx == f.line ? "header" : frame_source(t);
     if (sec == Section::Alloc) {
       fr->source = "alloc";
@@ -445,8 +506,12 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   // KASAN access line.
   std::string access;
   static const std::regex access_re(R"((Read|Write) (?:of size ([0-9]+))?(?: ?at addr ([0-9a-fx]+))?)");
+  // The access line directly follows the header; when another message got in between, the
+  // report is interleaved and the access kind is not trusted.
+  size_t access_window = 0;
   for (size_t idx : region) {
-    if (idx > f.line + 6) break;
+    if (idx == f.line) continue;
+    if (++access_window > 1 && !region.empty() && !lines[idx].text.empty()) break;
     std::smatch m;
     if (std::regex_search(lines[idx].text, m, access_re)) {
       access = " " + m[1].str();
@@ -476,7 +541,45 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     wsub = warning_subtype(f, lines);
     ignore_header_func = !wsub.empty();
   }
-  std::string guilty = pick_guilty(f, rep.frames, lines, region, ignore_header_func);
+  // Without any stack or instruction-pointer line the header alone cannot be trusted to name the
+  // culprit (the dump was cut off or overwritten), so the report gets no frame.
+  bool any_frame = std::any_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) {
+    return fr.source == "trace" || fr.source == "ip" || fr.source == "lock";
+  }) || std::any_of(region.begin(), region.end(), [&](size_t idx) {
+    return trim(lines[idx].text).starts_with("last function: ");
+  });
+  // Sanitizer headers print the function themselves and stay usable without a stack.
+  bool header_names_function = f.rule->type.starts_with("KASAN") || f.rule->type.starts_with("KFENCE") ||
+                               f.rule->type.starts_with("KMSAN") || f.rule->title.starts_with("kernel panic: stack is");
+  // A WARN() whose dump is taken over by another task's dump or by an oops before its stack
+  // starts has no stack of its own in the log.
+  bool warn_taken_over = false;
+  if (f.rule->title.find("{W}") != std::string::npos) {
+    static const std::regex pid_re(R"(CPU: [0-9]+ (?:UID: [0-9]+ )?PID: ([0-9]+) )");
+    std::smatch hm;
+    std::string own_pid = std::regex_search(rep.header, hm, pid_re) ? hm[1].str() : "";
+    for (size_t idx : region) {
+      if (idx == f.line) continue;
+      const std::string& t = lines[idx].text;
+      if (auto fr = parse_frame(t); fr && !is_held_lock_line(t)) break;
+      std::smatch m;
+      if (!own_pid.empty() && std::regex_search(t, m, pid_re) && t.find("Comm:") != std::string::npos &&
+          m[1].str() != own_pid) {
+        warn_taken_over = true;
+        break;
+      }
+      if (std::any_of(found.begin(), found.end(), [&](const Found& o) {
+            return o.line == idx && o.rule->fatal && !o.rule->panic_only;
+          })) {
+        warn_taken_over = true;
+        break;
+      }
+    }
+  }
+  std::string guilty = warn_taken_over ? std::string()
+                       : any_frame || header_names_function || f.rule->policy == FramePolicy::Leak
+                           ? pick_guilty(f, rep.frames, lines, region, ignore_header_func)
+                           : std::string();
   // WARNs that flag a caller's misuse of a core API name the caller too.
   std::string header_func = f.rule->frame_group > 0 && static_cast<size_t>(f.rule->frame_group) < f.groups.size()
                                 ? base_function(f.groups[f.rule->frame_group].substr(0, f.groups[f.rule->frame_group].find('+')))
@@ -490,19 +593,53 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       }
     }
   }
+  const std::string& rt = f.rule->title;
+  bool lockdep_dump = rt.starts_with("possible deadlock") || rt.starts_with("inconsistent lock state") ||
+                      rt.find("held lock freed") != std::string::npos || rt.find("suspicious RCU") != std::string::npos ||
+                      rt.find("bad unlock balance") != std::string::npos;
+  bool has_backtrace_marker = std::any_of(region.begin(), region.end(), [&](size_t idx) {
+    return trim(lines[idx].text) == "stack backtrace:";
+  });
+  // An RCU-usage splat names no function except through its stack backtrace.
+  if (rt.find("suspicious RCU") != std::string::npos && !has_backtrace_marker) guilty.clear();
   rep.guilty_frame = guilty.empty() ? "" : title_function(guilty);
   std::string title = expand_title(f, guilty, lines, access, wsub);
   if (f.rule->type == "KASAN" && access.empty()) {
     if (auto p = rep.header.find(" at addr "); p != std::string::npos) title += rep.header.substr(p);
   }
+  // Without a usable frame these splats are named by their header alone.
+  if (guilty.empty() && rt.find("suspicious RCU") != std::string::npos) title = "WARNING: suspicious RCU usage";
+  if (guilty.empty() && rep.header.find("possible circular locking dependency") != std::string::npos)
+    title = rep.header;
   rep.title = normalize_title(title);
 
   // Corruption: the report lost the part that identifies it.
+  bool has_trace_frames =
+      std::any_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) { return fr.source == "trace"; });
+  const std::string& tt = f.rule->title;
   if (f.rule->policy != FramePolicy::None && guilty.empty()) {
     rep.corrupted = true;
     rep.corrupted_reason = "no usable frame in the report";
-  } else if (f.rule->fatal && f.rule->policy != FramePolicy::None && !has_stack &&
-             std::none_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) { return fr.source == "trace"; })) {
+  } else if (f.rule->fatal && f.rule->policy != FramePolicy::None && !has_stack && !has_trace_frames) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "no call trace";
+  } else if (header_names_function && std::any_of(found.begin(), found.end(), [&](const Found& o) {
+               return o.line > f.line && o.line <= f.line + 3 && !o.rule->panic_only &&
+                      std::find(region.begin(), region.end(), o.line) != region.end();
+             })) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "another report is interleaved with this one";
+  } else if (lockdep_dump && !has_backtrace_marker) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "lockdep report without its stack backtrace";
+  } else if (f.rule->panic_only && f.groups.size() > 1 &&
+             std::regex_search(f.groups[1], std::regex("^(Fatal exception|panic_on_warn set|Oops|Fatal hardware error|"
+                                                        "Hard LOCKUP|softlockup: hung tasks|hung_task: blocked tasks)"))) {
+    // These panics follow a report the log should hold; it was lost.
+    rep.corrupted = true;
+    rep.corrupted_reason = "panic refers to an earlier report that is missing";
+  } else if (tt.find("{F}") == std::string::npos && f.rule->policy == FramePolicy::None && !f.rule->panic_only &&
+             expects_stack(tt) && !has_stack && !has_trace_frames) {
     rep.corrupted = true;
     rep.corrupted_reason = "no call trace";
   }

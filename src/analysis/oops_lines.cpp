@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 
 namespace kdx::analysis {
 namespace {
@@ -75,6 +76,10 @@ LogLine strip_line(std::string_view raw) {
     }
   }
   if (size_t n = timestamp_len(s)) {
+    std::string ts(trim(s.substr(1, n - 2)));
+    char* end = nullptr;
+    double v = std::strtod(ts.c_str(), &end);
+    if (end && *end == '\0') out.time = v;
     s.remove_prefix(n);
     out.kernel = true;
     if (size_t c = caller_len(s, &out.caller)) s.remove_prefix(c);
@@ -164,6 +169,20 @@ std::optional<OopsFrame> parse_frame(std::string_view line) {
     }
     f.source = "ip";
     return f;
+  }
+  // arm's "[<80c1e5e8>] (__schedule) from [<80c1eb20>] (schedule+0x60/0xdc)": the line's own
+  // frame is the first, the caller appears again on the next line.
+  if (auto from = line.find(") from [<"); from != std::string_view::npos) {
+    auto open = line.rfind('(', from);
+    auto lb = line.find("[<");
+    if (open != std::string_view::npos && lb != std::string_view::npos && lb < open) {
+      f.function = std::string(line.substr(open + 1, from - open - 1));
+      if (auto plus = f.function.find('+'); plus != std::string::npos) f.function.resize(plus);
+      auto rb = line.find(">]", lb);
+      if (rb != std::string_view::npos && rb < open) f.address = parse_hex(line.substr(lb + 2, rb - lb - 2));
+      if (!f.function.empty() && f.function.find(' ') == std::string::npos) return f;
+      f = OopsFrame{};
+    }
   }
   // "func+0xOFF/0xSIZE": the frame form printk's %pS/%pB produce.
   size_t search = 0;

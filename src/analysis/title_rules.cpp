@@ -55,16 +55,16 @@ std::vector<HeaderRule> build_rules() {
   r.push_back(rule(R"(PANIC: double fault)", "PANIC: double fault in {F}", "DoS"));
   r.push_back(rule(R"(BUG: (?:TASK |IRQ |NMI |)stack guard page was hit)", "BUG: stack guard page was hit in {F}", "DoS"));
   r.push_back(rule(R"(Kernel panic - not syncing: corrupted stack end)", "kernel panic: corrupted stack end in {F}",
-                   "DoS", 0, P::Hung));
+                   "DoS", 0, P::Stall));
   r.push_back(rule(R"(Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([^ ]+))",
                    "kernel panic: stack is corrupted in {F}", "DoS", 1));
-  r.push_back(rule(R"(Kernel panic - not syncing: kernel stack overflow)", "kernel stack overflow in {F}", "DoS"));
+  r.push_back(rule(R"(Kernel panic - not syncing: kernel stack overflow)", "kernel stack overflow in {F}", "DoS", 0,
+                   P::Stall));
   r.push_back(rule(R"(Bad mode in .* handler detected)", "kernel panic: bad mode", "DoS", 0, P::None));
   r.push_back(rule(R"(rust_kernel: panicked at)", "{NEXT} in {F}", "BUG"));
   r.push_back(rule(R"(kernel BUG at lib/list_debug.c)", "BUG: corrupted list in {F}", "BUG"));
   r.push_back(rule(R"(kernel BUG at )", "kernel BUG in {F}", "BUG"));
   r.push_back(rule(R"(invalid opcode: [0-9a-f]{4})", "invalid opcode in {F}", "BUG"));
-  r.push_back(rule(R"((?:list_add|list_del|list_add_rcu) corruption)", "BUG: corrupted list in {F}", "BUG"));
   // Lockdep and other locking checkers (kernel/locking/lockdep.c, spinlock_debug.c).
   r.push_back(rule(R"((?:WARNING|INFO): possible (?:circular locking dependency|recursive locking|irq lock inversion dependency) detected)",
                    "possible deadlock in {F}", "LOCKDEP", 0, P::Generic, false));
@@ -194,12 +194,27 @@ const std::regex& skip_regex() {
       "unlock_page|folio_unlock|__folio_unlock|lock_page|__lock_page|folio_lock|__folio_lock.*|"
       "__local_bh_enable_ip|local_bh_enable|_local_bh_enable|"
       "device_.*|device_del|device_add|get_device_parent|put_device|devres_.*|driver_.*|bus_.*|"
-      "really_probe|__device_attach.*|__driver_attach|sysfs_.*|kernfs_.*|kobject_.*|kref_.*|klist_.*|"
-      "usb_.*|hid_.*|"
+      "really_probe|__device_attach.*|__driver_attach|sysfs_.*|kobject_.*|kref_.*|klist_.*|"
+      "usb_submit_urb|usb_start_wait_urb|usb_control_msg|usb_bulk_msg|usb_interrupt_msg|usb_kill_urb|"
+      "usb_poison_urb|usb_hcd_.*|usb_internal_control_msg|usb_alloc_urb|usb_free_urb|usb_get_descriptor|"
+      "usb_string|__usb_get_extra_descriptor|hid_hw_.*|hid_.*report.*|"
+      "__kobject_.*|kobject_cleanup|mark_buffer_dirty.*|__mark_inode_dirty|mark_inode_dirty.*|__brelse|brelse|"
+      "rollback_registered.*|unregister_netdevice_many.*|unregister_netdevice_queue|"
       "proc_register|proc_create.*|__proc_create|proc_mkdir.*|"
       "look_up_lock_class|hlock_class|check_flags.*|debug_locks_off|__lock_downgrade|lock_downgrade|"
       "console_lock|console_unlock|console_trylock|"
       "__task_rq_lock|task_rq_lock|get_taint|add_taint|"
+      "__schedule|schedule|schedule_timeout|preempt_schedule.*|_cond_resched|__cond_resched.*|schedule_idle|"
+      "mark_held_locks|valid_state|print_usage_bug|mark_lock_irq|check_irq_usage|check_usage.*|"
+      "trace_hardirqs_.*|lockdep_hardirqs_.*|__flush_work|flush_work|__cancel_work_timer|cancel_work_sync|"
+      "cancel_delayed_work_sync|__cancel_work.*|__try_to_del_timer_sync|__del_timer.*|timer_delete.*|"
+      "__timer_delete.*|insert_work|__queue_delayed_work|queue_delayed_work_on|"
+      "__filemap_get_folio|filemap_get_folio|pagecache_get_page|__page_pool_.*|page_pool_.*|alloc_pages_bulk.*|"
+      "iput|iput_final|evict|dput|__dput|fast_dput|simple_copy_to_iter|"
+      "_*kmalloc.*|_R.*rust_begin_unwind.*|_R.*panic.*|rust_helper_.*|__bad_stack|__stack_chk_fail|df_debug|"
+      "check_panic_on_warn|panic_saved_regs|debug_check_no_locks_freed|kmem_cache_free|kmem_cache_free_bulk|"
+      "__sk_destruct|sk_destruct|__sk_free|sk_free|sock_put|__sock_put|"
+      "__get_wchan|get_wchan|sk_stop_timer.*|sk_reset_timer|free_large_kmalloc|__kfree.*|kfree_.*|"
       "kernel_fpu_begin.*|skb_put|skb_push|skb_pull|__skb_put|__skb_push|kfree_skb.*|__kfree_skb|"
       "kfree_skbmem|warn_alloc|handle_overflow|ubsan_epilogue|val_to_string|__schedule_bug|__panic|"
       "handle_bad_stack|do_tag_check_fault|do_tag_recovery|report_tag_fault|"
@@ -273,7 +288,6 @@ bool is_anchor_frame(std::string_view function) {
       "(__x64_|__ia32_|__arm64_|__se_|__do_|ksys_|SyS_|sys_|__sys_|compat_SyS_|__x64_compat_|__ia32_compat_)"
       "(sys_)?(ioctl|read|write|readv|writev|pread64|pwrite64|sendmsg|recvmsg|sendto|recvfrom|"
       "compat_ioctl|splice|sendfile64|poll|ppoll|select|pselect6|epoll_wait|close|mmap|mmap_pgoff)|"
-      "___sys_sendmsg|___sys_recvmsg|__sys_sendmsg|__sys_recvmsg|"
       "__vfs_write|vfs_write|__vfs_read|vfs_read|vfs_ioctl|do_vfs_ioctl|"
       "new_sync_write|new_sync_read|vfs_iter_write|vfs_iter_read|do_iter_write|do_iter_read|"
       "call_write_iter|call_read_iter|do_iter_readv_writev|do_readv|do_writev|"
@@ -286,7 +300,7 @@ bool is_anchor_frame(std::string_view function) {
       "call_timer_fn|expire_timers|tasklet_action_common|tasklet_action|tasklet_hi_action|"
       "__netif_receive_skb_one_core|__netif_receive_skb_core|__netif_receive_skb_list_core|"
       "process_one_work|worker_thread|kthread|ret_from_fork|cpu_startup_entry|do_idle|"
-      "rcu_do_batch|"
+      "rcu_do_batch|task_work_run|hrtimer_run_softirq|"
       "do_mmap|mmap_region|vm_mmap_pgoff|__do_fault)$",
       std::regex::ECMAScript | std::regex::optimize);
   std::string f = base_function(function);

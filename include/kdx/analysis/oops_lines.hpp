@@ -17,6 +17,7 @@ struct LogLine {
   std::string text;
   bool kernel = false;  // had a printk timestamp or syslog kernel prefix
   std::string caller;   // "T123" / "C1" caller id when printed
+  std::optional<double> time;  // printk timestamp in seconds, when printed
 };
 
 // Splits text into lines and strips prefixes. Never fails.
