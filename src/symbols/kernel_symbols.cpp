@@ -4,6 +4,7 @@
 #include <dwarf.h>
 #include <elfutils/debuginfod.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <unistd.h>
 
@@ -56,11 +57,32 @@ Result<std::string> check_elf_executable(const std::string& shown, const std::st
       result = std::unexpected(Error{ErrorCode::Format, fmt::format("not an ELF executable: e_type is {}, expected ET_EXEC or ET_DYN", t),
                                      shown, 16, {}});
     } else {
-      size_t shnum = 0;
-      if (elf_getshdrnum(elf, &shnum) != 0)
-        result = std::unexpected(Error{ErrorCode::Truncated, fmt::format("section headers unreadable: {}", elf_errmsg(-1)), shown, {}, {}});
-      else
-        result = machine_name(eh.e_machine);
+      result = machine_name(eh.e_machine);
+      struct stat st;
+      size_t shnum = 0, shstrndx = 0;
+      uint64_t fsize = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : UINT64_MAX;
+      if (elf_getshdrnum(elf, &shnum) != 0 || elf_getshdrstrndx(elf, &shstrndx) != 0) {
+        result = std::unexpected(Error{ErrorCode::Truncated, fmt::format("section headers unreadable: {}", elf_errmsg(-1)), shown, eh.e_shoff, {}});
+      } else if (eh.e_shoff + static_cast<uint64_t>(std::max<size_t>(shnum, eh.e_shnum)) * eh.e_shentsize > fsize) {
+        result = std::unexpected(Error{ErrorCode::Truncated,
+                                       fmt::format("section header table ({} entries) extends past the end of the file ({} bytes)", eh.e_shnum, fsize),
+                                       shown, eh.e_shoff, {}});
+      } else {
+        // A cut-off file: every section with contents must lie inside it.
+        Elf_Scn* scn = nullptr;
+        while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+          GElf_Shdr sh;
+          if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS) continue;
+          if (sh.sh_offset + sh.sh_size > fsize) {
+            const char* n = elf_strptr(elf, shstrndx, sh.sh_name);
+            result = std::unexpected(Error{ErrorCode::Truncated,
+                                           fmt::format("section {} ({} bytes) extends past the end of the file ({} bytes)",
+                                                       n ? n : "?", sh.sh_size, fsize),
+                                           shown, sh.sh_offset, {}});
+            break;
+          }
+        }
+      }
     }
   }
   if (elf) elf_end(elf);
@@ -404,6 +426,8 @@ Result<SymbolHit> KernelSymbols::lookup_symbol(std::string_view name) const {
       if (sn && name == sn && sym.st_shndx != SHN_UNDEF) return SymbolHit{sn, addr, 0, sym.st_size, m->name, '?'};
     }
   }
+  if (impl_->by_address.empty())
+    return make_error(ErrorCode::NotPresent, "{} has no symbol table (stripped?), cannot find '{}'", impl_->path, name);
   return make_error(ErrorCode::NotPresent, "no symbol named '{}'", name);
 }
 
