@@ -112,7 +112,19 @@ int find_debuginfo_cb(Dwfl_Module* mod, void** ud, const char* modname, Dwarf_Ad
                       const char* debuglink_file, GElf_Word debuglink_crc, char** debuginfo_file_name) {
   int fd = dwfl_standard_find_debuginfo(mod, ud, modname, base, file_name, debuglink_file, debuglink_crc,
                                         debuginfo_file_name);
-  if (fd >= 0) return fd;
+  if (fd >= 0) {
+    // libdwfl's built-in debuginfod client returns an fd without a name; recover it so
+    // debug_path() can say where the DWARF came from.
+    if (*debuginfo_file_name == nullptr) {
+      char buf[4096];
+      ssize_t n = ::readlink(fmt::format("/proc/self/fd/{}", fd).c_str(), buf, sizeof buf - 1);
+      if (n > 0) {
+        buf[n] = 0;
+        *debuginfo_file_name = strdup(buf);
+      }
+    }
+    return fd;
+  }
   const unsigned char* bits = nullptr;
   GElf_Addr vaddr;
   int len = dwfl_module_build_id(mod, &bits, &vaddr);
