@@ -344,13 +344,14 @@ std::optional<SymbolHit> KernelSymbols::Impl::vmlinux_symbol(uint64_t runtime) c
   return SymbolHit{s.name, s.address + kaslr, link - s.address, s.size, std::nullopt, type_char(s)};
 }
 
-std::optional<SourceLocation> KernelSymbols::Impl::source_for(Dwfl_Module* mod, uint64_t addr) const {
+std::optional<SourceLocation> KernelSymbols::Impl::source_for(Dwfl_Module* mod, uint64_t addr, bool inline_chain) const {
   Dwfl_Line* line = dwfl_module_getsrc(mod, addr);
   if (line == nullptr) return std::nullopt;
   SourceLocation loc;
   Dwarf_Addr la;
   const char* file = dwfl_lineinfo(line, &la, &loc.line, &loc.column, nullptr, nullptr);
   if (file) loc.file = file;
+  if (!inline_chain) return loc;
   // Inline chain: the scopes at the address, innermost first, up to the real function.
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &bias);
@@ -411,15 +412,15 @@ Result<SymbolHit> KernelSymbols::symbolize(uint64_t addr) const {
   return error_at_address(ErrorCode::NotPresent, addr, "no symbol covers this address");
 }
 
-Result<AddressInfo> KernelSymbols::address_info(uint64_t addr) const {
+Result<AddressInfo> KernelSymbols::address_info(uint64_t addr, bool inline_chain) const {
   auto sym = symbolize(addr);
   if (!sym) return std::unexpected(sym.error());
   AddressInfo info{*sym, std::nullopt};
   if (sym->module) {
     for (auto& m : impl_->modules)
-      if (m->name == *sym->module) info.source = impl_->source_for(m->dwfl_module, addr);
+      if (m->name == *sym->module) info.source = impl_->source_for(m->dwfl_module, addr, inline_chain);
   } else if (impl_->ensure_dwarf()) {
-    info.source = impl_->source_for(impl_->module, addr - impl_->kaslr);
+    info.source = impl_->source_for(impl_->module, addr - impl_->kaslr, inline_chain);
   }
   return info;
 }
