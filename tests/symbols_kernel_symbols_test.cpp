@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "kdx/symbols/kaslr.hpp"
 #include "kdx/symbols/kernel_match.hpp"
 #include "kdx/symbols/kernel_symbols.hpp"
 #include "support/paths.hpp"
@@ -106,6 +107,27 @@ TEST_P(SymbolsFixture, KaslrOffsetShiftsBothDirections) {
   auto info = ks_->address_info(addr + slide);
   ASSERT_TRUE(info && info->source);
   EXPECT_NE(info->source->file.find("fixture.c"), std::string::npos);
+}
+
+TEST_P(SymbolsFixture, KaslrOffsetFoundFromVmcoreinfoAndCrossChecked) {
+  using kdx::symbols::find_kaslr_offset;
+  auto [f, fs] = nm_symbol(exe_, "fixture_function");
+  auto [o, os] = nm_symbol(exe_, "fixture_outer");
+  const uint64_t slide = 0x1e000000;
+  auto d = find_kaslr_offset(*ks_, std::nullopt, {{"fixture_function", f + slide}, {"fixture_outer", o + slide}});
+  ASSERT_TRUE(d) << d.error().to_string();
+  EXPECT_EQ(d->offset, slide);
+  EXPECT_NE(d->how.find("derived"), std::string::npos) << d->how;
+  auto k = find_kaslr_offset(*ks_, slide, {{"fixture_function", f + slide}});
+  ASSERT_TRUE(k);
+  EXPECT_NE(k->how.find("KERNELOFFSET"), std::string::npos);
+  auto bad = find_kaslr_offset(*ks_, slide + 0x200000, {{"fixture_function", f + slide}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::Mismatch);
+  auto split = find_kaslr_offset(*ks_, std::nullopt, {{"fixture_function", f + slide}, {"fixture_outer", o}});
+  ASSERT_FALSE(split);
+  EXPECT_EQ(split.error().code, ErrorCode::Mismatch);
+  EXPECT_FALSE(find_kaslr_offset(*ks_, std::nullopt, {{"not_in_this_kernel", 1}}));
 }
 
 TEST_P(SymbolsFixture, LineOfFunctionBody) {
