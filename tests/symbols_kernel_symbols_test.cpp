@@ -266,6 +266,29 @@ TEST_P(SymbolsFixture, PlainLayoutEqualsGdbPtype) {
   EXPECT_EQ(mine, gdb.substr(7));
 }
 
+TEST_P(SymbolsFixture, CompleteTypeIndexIsCachedByBuildId) {
+  std::string cache = kdx::test::temp_path(std::string("typecache-") + (exe_ == KDX_SYM_FIXTURE_DW4 ? "4" : "5"));
+  ASSERT_EQ(std::system(("rm -rf " + cache).c_str()), 0);
+  {
+    auto ks = KernelSymbols::open(exe_, {cache, {}, false});
+    ASSERT_TRUE(ks);
+    EXPECT_FALSE((*ks)->type_size("struct not_defined_anywhere"));  // forces the full walk
+  }
+  std::string file = cache + "/types-" + ks_->build_id_hex() + ".idx";
+  ASSERT_TRUE(kdx::test::file_exists(file));
+  auto ks = KernelSymbols::open(exe_, {cache, {}, false});
+  ASSERT_TRUE(ks);
+  EXPECT_FALSE((*ks)->type_size("struct not_defined_anywhere"));
+  EXPECT_EQ((*ks)->member_offset("fixture_task", "se.prio").value_or(0), ks_->member_offset("fixture_task", "se.prio").value_or(1));
+  EXPECT_EQ((*ks)->type_size("long unsigned int").value_or(0), 8u);
+  // A damaged cache is ignored, not trusted.
+  std::ofstream(file, std::ios::trunc) << "kdx-type-index 1 garbage\nfixture_task\t1 2\n";
+  auto ks2 = KernelSymbols::open(exe_, {cache, {}, false});
+  ASSERT_TRUE(ks2);
+  EXPECT_EQ((*ks2)->member_offset("fixture_task", "se.prio").value_or(0), 56u);
+  EXPECT_EQ((*ks2)->type_size("union fixture_union").value_or(0), 16u);
+}
+
 TEST_P(SymbolsFixture, WhatisVariable) {
   EXPECT_EQ(ks_->variable_declaration("fixture_tasks").value_or(""), "struct fixture_task fixture_tasks[4];");
   EXPECT_EQ(ks_->variable_declaration("fixture_counter").value_or(""), "int fixture_counter;");

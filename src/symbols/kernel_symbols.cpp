@@ -247,7 +247,19 @@ Result<Dwarf*> KernelSymbols::Impl::ensure_dwarf() {
       const char* dbg = nullptr;
       dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dbg);
       if (dbg) debug_path = dbg;
-      types = std::make_unique<TypeIndex>(dwarf);
+      // The complete type index is cached by build-id once a lookup had to walk all units.
+      std::string cache_file, stamp;
+      const unsigned char* bits = nullptr;
+      GElf_Addr vaddr;
+      int n = dwfl_module_build_id(module, &bits, &vaddr);
+      struct stat st;
+      if (n > 0 && ::stat(debug_path.c_str(), &st) == 0) {
+        if (auto dir = resolve_cache_dir(opts.cache_dir)) {
+          cache_file = fmt::format("{}/types-{}.idx", *dir, hex(bits, n));
+          stamp = fmt::format("{:x}", static_cast<uint64_t>(st.st_size));
+        }
+      }
+      types = std::make_unique<TypeIndex>(dwarf, cache_file, stamp);
     }
   }
   if (dwarf == nullptr) return std::unexpected(*dwarf_error);
