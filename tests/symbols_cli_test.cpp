@@ -24,6 +24,9 @@ std::string slurp(const std::string& p) {
   return ss.str();
 }
 
+// Decompressed inputs go to a cache dir inside the build tree, not the user's ~/.cache.
+[[maybe_unused]] const int kCacheDirSet = setenv("KDX_CACHE_DIR", temp_path("kdx-cache").c_str(), 0);
+
 const std::string kDw4 = KDX_SYM_FIXTURE_DW4;
 const std::string kDw5 = KDX_SYM_FIXTURE_DW5;
 
@@ -107,6 +110,22 @@ TEST(SymbolsCli, XzAndZstdInputsAreDecompressedIntoTheCacheDir) {
   EXPECT_NE(rc, 0);
   EXPECT_NE(slurp(dir + "/cut.err").find("xz stream"), std::string::npos) << slurp(dir + "/cut.err");
   EXPECT_NE(sh("ls " + cache + "/cut-* > /dev/null 2>&1"), 0) << "a failed decompression left a cache file";
+}
+
+TEST(SymbolsCli, ModuleFoundInModulesDirAndRelocated) {
+  std::string dir = temp_path("moddir");
+  ASSERT_EQ(sh("rm -rf " + dir + " && mkdir -p " + dir + "/kernel/net && cp " + KDX_SYM_MODULE_DW5 + " " + dir +
+               "/kernel/net/fixture-mod.ko && xz " + dir + "/kernel/net/fixture-mod.ko"),
+            0);
+  auto r = run_kdx("sym fixture_mod_entry " + kDw5 + " --json --modules-dir " + dir +
+                   " --module fixture_mod::.text=0xffffffffc0100000,.data=0xffffffffc0104000");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["module"], "fixture_mod");
+  EXPECT_NE(j["file"].get<std::string>().find("fixture_module.c"), std::string::npos) << r.out;
+  auto missing = run_kdx("sym fixture_mod_entry " + kDw5 + " --modules-dir " + dir + " --module nothere::.text=0x1000");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("nothere"), std::string::npos) << missing.err;
 }
 
 TEST(SymbolsCli, NotAnElfIsRejectedClearly) {
