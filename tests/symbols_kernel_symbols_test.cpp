@@ -142,6 +142,32 @@ TEST_P(SymbolsFixture, LineOfFunctionBody) {
   EXPECT_TRUE(found) << "no address of fixture_function maps to line " << source_line_of("L_FUNCTION_BODY");
 }
 
+TEST_P(SymbolsFixture, LinesAgreeWithGdbInfoLine) {
+  if (sh("command -v gdb").empty()) GTEST_SKIP() << "gdb not installed";
+  std::string cmds;
+  std::vector<uint64_t> addrs;
+  for (const char* fn : {"fixture_function", "fixture_outer", "main"}) {
+    auto [addr, size] = nm_symbol(exe_, fn);
+    for (uint64_t a = addr; a < addr + size; a += 3) {
+      addrs.push_back(a);
+      cmds += fmt::format(" -ex 'info line *{:#x}'", a);
+    }
+  }
+  std::istringstream gdb(sh("gdb -nx -batch" + cmds + " " + exe_ + " 2>/dev/null"));
+  std::string line;
+  size_t i = 0, compared = 0;
+  while (std::getline(gdb, line) && i < addrs.size()) {
+    if (line.rfind("Line ", 0) == 0) {
+      auto info = ks_->address_info(addrs[i]);
+      ASSERT_TRUE(info && info->source) << std::hex << addrs[i];
+      EXPECT_EQ(info->source->line, std::stoi(line.substr(5))) << std::hex << addrs[i] << ": " << line;
+      ++compared;
+    }
+    if (line.rfind("Line ", 0) == 0 || line.rfind("No line", 0) == 0) ++i;
+  }
+  EXPECT_GT(compared, 10u);
+}
+
 TEST_P(SymbolsFixture, InlineChainOutermostLast) {
   auto marker = ks_->symbol_address("fixture_inline_marker");
   ASSERT_TRUE(marker) << marker.error().to_string();

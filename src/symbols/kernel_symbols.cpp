@@ -357,16 +357,47 @@ std::optional<SymbolHit> KernelSymbols::Impl::vmlinux_symbol(uint64_t runtime) c
 }
 
 std::optional<SourceLocation> KernelSymbols::Impl::source_for(Dwfl_Module* mod, uint64_t addr, bool inline_chain) const {
-  Dwfl_Line* line = dwfl_module_getsrc(mod, addr);
-  if (line == nullptr) return std::nullopt;
-  SourceLocation loc;
-  Dwarf_Addr la;
-  const char* file = dwfl_lineinfo(line, &la, &loc.line, &loc.column, nullptr, nullptr);
-  if (file) loc.file = file;
-  if (!inline_chain) return loc;
-  // Inline chain: the scopes at the address, innermost first, up to the real function.
+  // Several line-table rows can share an address (a function's opening line, its first
+  // statement, inlined callees' lines); gdb, and so crash, report the last is_stmt row of
+  // them. libdw keeps rows of one address in table order after sorting.
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &bias);
+  if (cu == nullptr) return std::nullopt;
+  Dwarf_Lines* lines = nullptr;
+  size_t nlines = 0;
+  if (dwarf_getsrclines(cu, &lines, &nlines) != 0 || nlines == 0) return std::nullopt;
+  const Dwarf_Addr pc = addr - bias;
+  size_t lo = 0, hi = nlines;  // first row with address > pc
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    Dwarf_Addr a = 0;
+    dwarf_lineaddr(dwarf_onesrcline(lines, mid), &a);
+    if (a <= pc) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) return std::nullopt;
+  Dwarf_Line* row = dwarf_onesrcline(lines, lo - 1);
+  Dwarf_Addr row_addr = 0;
+  dwarf_lineaddr(row, &row_addr);
+  for (size_t k = lo; k-- > 0;) {  // the last is_stmt row at that address, as gdb chooses
+    Dwarf_Line* r = dwarf_onesrcline(lines, k);
+    Dwarf_Addr a = 0;
+    bool stmt = false;
+    if (r == nullptr || dwarf_lineaddr(r, &a) != 0 || a != row_addr) break;
+    if (dwarf_linebeginstatement(r, &stmt) == 0 && stmt) {
+      row = r;
+      break;
+    }
+  }
+  bool end_seq = false;
+  if (row == nullptr || (dwarf_lineendsequence(row, &end_seq) == 0 && end_seq)) return std::nullopt;
+  SourceLocation loc;
+  const char* file = dwarf_linesrc(row, nullptr, nullptr);
+  if (file) loc.file = file;
+  dwarf_lineno(row, &loc.line);
+  dwarf_linecol(row, &loc.column);
+  if (!inline_chain) return loc;
+  // Inline chain: the scopes at the address, innermost first, up to the real function.
   std::string file_here = loc.file;
   int line_here = loc.line;
   if (cu) {
