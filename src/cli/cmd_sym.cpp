@@ -23,7 +23,9 @@ class SymCommand : public Command {
     sub.add_flag("--json", json_, "Print JSON: name, offset, size, module, file, line, inlined");
     sub.add_option("--kaslr-offset", kaslr_, "KASLR offset (hex) added to link-time addresses");
     sub.add_option("--module", modules_,
-                   "Load a module: NAME:PATH:SECTION=ADDR[,SECTION=ADDR...] (repeatable)");
+                   "Load a module: NAME:PATH:SECTION=ADDR[,SECTION=ADDR...] (repeatable); an empty PATH "
+                   "(NAME::...) searches --modules-dir, /usr/lib/debug/lib/modules/REL, /lib/modules/REL");
+    sub.add_option("--modules-dir", modules_dirs_, "Directory searched (recursively) for NAME.ko[.xz|.zst]");
   }
   int run(Session& session) override {
     for (auto& f : files_) session.files.push_back(f);
@@ -35,7 +37,7 @@ class SymCommand : public Command {
       (*ks)->set_kaslr_offset(*off);
     }
     for (auto& spec : modules_) {
-      auto r = add_module(**ks, spec);
+      auto r = add_module(**ks, spec, modules_dirs_);
       if (!r) return report_error(r.error());
     }
     bool json = json_ || session.json;
@@ -58,7 +60,7 @@ class SymCommand : public Command {
   }
 
  private:
-  static Result<void> add_module(symbols::KernelSymbols& ks, const std::string& spec) {
+  static Result<void> add_module(symbols::KernelSymbols& ks, const std::string& spec, const std::vector<std::string>& dirs) {
     size_t a = spec.find(':');
     size_t b = a == std::string::npos ? a : spec.find(':', a + 1);
     if (b == std::string::npos) return make_error(ErrorCode::Usage, "--module '{}': expected NAME:PATH:SECTION=ADDR,...", spec);
@@ -76,7 +78,13 @@ class SymCommand : public Command {
       if (comma == std::string::npos) break;
       pos = comma + 1;
     }
-    return ks.add_module(spec.substr(0, a), spec.substr(a + 1, b - a - 1), secs);
+    std::string name = spec.substr(0, a), path = spec.substr(a + 1, b - a - 1);
+    if (path.empty()) {
+      auto found = ks.find_module_file(name, dirs);
+      if (!found) return std::unexpected(found.error());
+      path = *found;
+    }
+    return ks.add_module(name, path, secs);
   }
 
   // The inline chain as reported in JSON: empty when the address is not in inlined code.
@@ -114,6 +122,7 @@ class SymCommand : public Command {
   std::string target_;
   std::vector<std::string> files_;
   std::vector<std::string> modules_;
+  std::vector<std::string> modules_dirs_;
   std::string kaslr_;
   bool json_ = false;
 };

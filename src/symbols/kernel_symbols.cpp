@@ -4,6 +4,7 @@
 #include <dwarf.h>
 #include <elfutils/debuginfod.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include <unistd.h>
 
@@ -56,11 +57,32 @@ Result<std::string> check_elf_executable(const std::string& shown, const std::st
       result = std::unexpected(Error{ErrorCode::Format, fmt::format("not an ELF executable: e_type is {}, expected ET_EXEC or ET_DYN", t),
                                      shown, 16, {}});
     } else {
-      size_t shnum = 0;
-      if (elf_getshdrnum(elf, &shnum) != 0)
-        result = std::unexpected(Error{ErrorCode::Truncated, fmt::format("section headers unreadable: {}", elf_errmsg(-1)), shown, {}, {}});
-      else
-        result = machine_name(eh.e_machine);
+      result = machine_name(eh.e_machine);
+      struct stat st;
+      size_t shnum = 0, shstrndx = 0;
+      uint64_t fsize = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : UINT64_MAX;
+      if (elf_getshdrnum(elf, &shnum) != 0 || elf_getshdrstrndx(elf, &shstrndx) != 0) {
+        result = std::unexpected(Error{ErrorCode::Truncated, fmt::format("section headers unreadable: {}", elf_errmsg(-1)), shown, eh.e_shoff, {}});
+      } else if (eh.e_shoff + static_cast<uint64_t>(std::max<size_t>(shnum, eh.e_shnum)) * eh.e_shentsize > fsize) {
+        result = std::unexpected(Error{ErrorCode::Truncated,
+                                       fmt::format("section header table ({} entries) extends past the end of the file ({} bytes)", eh.e_shnum, fsize),
+                                       shown, eh.e_shoff, {}});
+      } else {
+        // A cut-off file: every section with contents must lie inside it.
+        Elf_Scn* scn = nullptr;
+        while ((scn = elf_nextscn(elf, scn)) != nullptr) {
+          GElf_Shdr sh;
+          if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS) continue;
+          if (sh.sh_offset + sh.sh_size > fsize) {
+            const char* n = elf_strptr(elf, shstrndx, sh.sh_name);
+            result = std::unexpected(Error{ErrorCode::Truncated,
+                                           fmt::format("section {} ({} bytes) extends past the end of the file ({} bytes)",
+                                                       n ? n : "?", sh.sh_size, fsize),
+                                           shown, sh.sh_offset, {}});
+            break;
+          }
+        }
+      }
     }
   }
   if (elf) elf_end(elf);
@@ -90,7 +112,19 @@ int find_debuginfo_cb(Dwfl_Module* mod, void** ud, const char* modname, Dwarf_Ad
                       const char* debuglink_file, GElf_Word debuglink_crc, char** debuginfo_file_name) {
   int fd = dwfl_standard_find_debuginfo(mod, ud, modname, base, file_name, debuglink_file, debuglink_crc,
                                         debuginfo_file_name);
-  if (fd >= 0) return fd;
+  if (fd >= 0) {
+    // libdwfl's built-in debuginfod client returns an fd without a name; recover it so
+    // debug_path() can say where the DWARF came from.
+    if (*debuginfo_file_name == nullptr) {
+      char buf[4096];
+      ssize_t n = ::readlink(fmt::format("/proc/self/fd/{}", fd).c_str(), buf, sizeof buf - 1);
+      if (n > 0) {
+        buf[n] = 0;
+        *debuginfo_file_name = strdup(buf);
+      }
+    }
+    return fd;
+  }
   const unsigned char* bits = nullptr;
   GElf_Addr vaddr;
   int len = dwfl_module_build_id(mod, &bits, &vaddr);
@@ -213,7 +247,19 @@ Result<Dwarf*> KernelSymbols::Impl::ensure_dwarf() {
       const char* dbg = nullptr;
       dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dbg);
       if (dbg) debug_path = dbg;
-      types = std::make_unique<TypeIndex>(dwarf);
+      // The complete type index is cached by build-id once a lookup had to walk all units.
+      std::string cache_file, stamp;
+      const unsigned char* bits = nullptr;
+      GElf_Addr vaddr;
+      int n = dwfl_module_build_id(module, &bits, &vaddr);
+      struct stat st;
+      if (n > 0 && ::stat(debug_path.c_str(), &st) == 0) {
+        if (auto dir = resolve_cache_dir(opts.cache_dir)) {
+          cache_file = fmt::format("{}/types-{}.idx", *dir, hex(bits, n));
+          stamp = fmt::format("{:x}", static_cast<uint64_t>(st.st_size));
+        }
+      }
+      types = std::make_unique<TypeIndex>(dwarf, cache_file, stamp);
     }
   }
   if (dwarf == nullptr) return std::unexpected(*dwarf_error);
@@ -310,16 +356,48 @@ std::optional<SymbolHit> KernelSymbols::Impl::vmlinux_symbol(uint64_t runtime) c
   return SymbolHit{s.name, s.address + kaslr, link - s.address, s.size, std::nullopt, type_char(s)};
 }
 
-std::optional<SourceLocation> KernelSymbols::Impl::source_for(Dwfl_Module* mod, uint64_t addr) const {
-  Dwfl_Line* line = dwfl_module_getsrc(mod, addr);
-  if (line == nullptr) return std::nullopt;
-  SourceLocation loc;
-  Dwarf_Addr la;
-  const char* file = dwfl_lineinfo(line, &la, &loc.line, &loc.column, nullptr, nullptr);
-  if (file) loc.file = file;
-  // Inline chain: the scopes at the address, innermost first, up to the real function.
+std::optional<SourceLocation> KernelSymbols::Impl::source_for(Dwfl_Module* mod, uint64_t addr, bool inline_chain) const {
+  // Several line-table rows can share an address (a function's opening line, its first
+  // statement, inlined callees' lines); gdb, and so crash, report the last is_stmt row of
+  // them. libdw keeps rows of one address in table order after sorting.
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &bias);
+  if (cu == nullptr) return std::nullopt;
+  Dwarf_Lines* lines = nullptr;
+  size_t nlines = 0;
+  if (dwarf_getsrclines(cu, &lines, &nlines) != 0 || nlines == 0) return std::nullopt;
+  const Dwarf_Addr pc = addr - bias;
+  size_t lo = 0, hi = nlines;  // first row with address > pc
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    Dwarf_Addr a = 0;
+    dwarf_lineaddr(dwarf_onesrcline(lines, mid), &a);
+    if (a <= pc) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) return std::nullopt;
+  Dwarf_Line* row = dwarf_onesrcline(lines, lo - 1);
+  Dwarf_Addr row_addr = 0;
+  dwarf_lineaddr(row, &row_addr);
+  for (size_t k = lo; k-- > 0;) {  // the last is_stmt row at that address, as gdb chooses
+    Dwarf_Line* r = dwarf_onesrcline(lines, k);
+    Dwarf_Addr a = 0;
+    bool stmt = false;
+    if (r == nullptr || dwarf_lineaddr(r, &a) != 0 || a != row_addr) break;
+    if (dwarf_linebeginstatement(r, &stmt) == 0 && stmt) {
+      row = r;
+      break;
+    }
+  }
+  bool end_seq = false;
+  if (row == nullptr || (dwarf_lineendsequence(row, &end_seq) == 0 && end_seq)) return std::nullopt;
+  SourceLocation loc;
+  const char* file = dwarf_linesrc(row, nullptr, nullptr);
+  if (file) loc.file = file;
+  dwarf_lineno(row, &loc.line);
+  dwarf_linecol(row, &loc.column);
+  if (!inline_chain) return loc;
+  // Inline chain: the scopes at the address, innermost first, up to the real function.
   std::string file_here = loc.file;
   int line_here = loc.line;
   if (cu) {
@@ -377,15 +455,15 @@ Result<SymbolHit> KernelSymbols::symbolize(uint64_t addr) const {
   return error_at_address(ErrorCode::NotPresent, addr, "no symbol covers this address");
 }
 
-Result<AddressInfo> KernelSymbols::address_info(uint64_t addr) const {
+Result<AddressInfo> KernelSymbols::address_info(uint64_t addr, bool inline_chain) const {
   auto sym = symbolize(addr);
   if (!sym) return std::unexpected(sym.error());
   AddressInfo info{*sym, std::nullopt};
   if (sym->module) {
     for (auto& m : impl_->modules)
-      if (m->name == *sym->module) info.source = impl_->source_for(m->dwfl_module, addr);
+      if (m->name == *sym->module) info.source = impl_->source_for(m->dwfl_module, addr, inline_chain);
   } else if (impl_->ensure_dwarf()) {
-    info.source = impl_->source_for(impl_->module, addr - impl_->kaslr);
+    info.source = impl_->source_for(impl_->module, addr - impl_->kaslr, inline_chain);
   }
   return info;
 }
@@ -404,6 +482,8 @@ Result<SymbolHit> KernelSymbols::lookup_symbol(std::string_view name) const {
       if (sn && name == sn && sym.st_shndx != SHN_UNDEF) return SymbolHit{sn, addr, 0, sym.st_size, m->name, '?'};
     }
   }
+  if (impl_->by_address.empty())
+    return make_error(ErrorCode::NotPresent, "{} has no symbol table (stripped?), cannot find '{}'", impl_->path, name);
   return make_error(ErrorCode::NotPresent, "no symbol named '{}'", name);
 }
 

@@ -81,7 +81,7 @@ struct KernelSymbols::Impl {
   // name resolved to a typedef.
   Result<Dwarf_Die> find_type(std::string_view spec, std::string* typedef_name, std::string_view want_kind);
   std::optional<SymbolHit> vmlinux_symbol(uint64_t runtime) const;
-  std::optional<SourceLocation> source_for(Dwfl_Module* mod, uint64_t dwfl_addr) const;
+  std::optional<SourceLocation> source_for(Dwfl_Module* mod, uint64_t dwfl_addr, bool inline_chain) const;
   const LoadedModule* module_at(uint64_t runtime) const;
 };
 

@@ -2,6 +2,11 @@
 #include "type_index.hpp"
 
 #include <dwarf.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
 namespace kdx::symbols {
 namespace {
@@ -25,12 +30,64 @@ bool is_declaration(Dwarf_Die* die) {
 
 }  // namespace
 
+TypeIndex::TypeIndex(Dwarf* dwarf, std::string cache_file, std::string stamp)
+    : dwarf_(dwarf), cache_file_(std::move(cache_file)), stamp_(std::move(stamp)) {}
+
+// Text file: a header naming the format and the debug file stamp, then one line per name:
+// "name<TAB>off0 off1 off2 off3 off4" (hex DIE offsets per TypeKind, 0 = none; base type
+// names contain spaces).
+void TypeIndex::save_cache() const {
+  if (cache_file_.empty()) return;
+  std::string tmp = cache_file_ + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return;
+    out << "kdx-type-index 1 " << stamp_ << "\n";
+    for (auto& [name, e] : names_) {
+      out << name << '\t';
+      for (Dwarf_Off o : e.offset) out << std::hex << o << ' ';
+      out << '\n';
+    }
+    if (!out) {
+      std::remove(tmp.c_str());
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), cache_file_.c_str()) != 0) std::remove(tmp.c_str());
+}
+
+bool TypeIndex::load_cache() {
+  if (cache_file_.empty()) return false;
+  std::ifstream in(cache_file_);
+  std::string header;
+  if (!in || !std::getline(in, header) || header != "kdx-type-index 1 " + stamp_) return false;
+  std::unordered_map<std::string, Entry> names;
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t tab = line.find('\t');
+    if (tab == std::string::npos) return false;
+    std::string name = line.substr(0, tab);
+    std::istringstream ls(line.substr(tab + 1));
+    Entry e;
+    for (auto& o : e.offset) ls >> std::hex >> o;
+    if (!ls || name.empty()) return false;  // damaged: fall back to walking the DWARF
+    names.emplace(std::move(name), e);
+  }
+  names_ = std::move(names);
+  done_ = true;
+  return true;
+}
+
 bool TypeIndex::lookup(std::string_view name, std::initializer_list<TypeKind> kinds, Dwarf_Die* out) {
   auto it = names_.find(std::string(name));
   if (it == names_.end()) return false;
   for (TypeKind k : kinds) {
     Dwarf_Off off = it->second.offset[static_cast<int>(k)];
-    if (off != 0 && dwarf_offdie(dwarf_, off, out) != nullptr) return true;
+    // The offset may come from the disk cache: accept it only if it names this type.
+    if (off != 0 && dwarf_offdie(dwarf_, off, out) != nullptr && kind_slot(dwarf_tag(out)) == static_cast<int>(k)) {
+      const char* n = dwarf_diename(out);
+      if (n && name == n) return true;
+    }
   }
   return false;
 }
@@ -44,6 +101,7 @@ Result<bool> TypeIndex::scan_next_unit() {
   int rc = dwarf_get_units(dwarf_, cursor_, &next, &version, &unit_type, &cudie, &subdie);
   if (rc == 1) {
     done_ = true;
+    save_cache();
     return false;
   }
   if (rc != 0) {
@@ -87,6 +145,11 @@ Result<bool> TypeIndex::scan_next_unit() {
 Result<Dwarf_Die> TypeIndex::find(std::string_view name, std::initializer_list<TypeKind> kinds) {
   Dwarf_Die die;
   if (lookup(name, kinds, &die)) return die;
+  // A miss among the first units: a complete index from an earlier full walk answers at once.
+  if (!done_ && !cache_tried_) {
+    cache_tried_ = true;
+    if (load_cache() && lookup(name, kinds, &die)) return die;
+  }
   while (!done_) {
     auto more = scan_next_unit();
     if (!more) return std::unexpected(more.error());

@@ -23,7 +23,10 @@ enum class TypeKind { Struct, Union, Enum, Typedef, Base };
 // complete and every later miss is immediate.
 class TypeIndex {
  public:
-  explicit TypeIndex(Dwarf* dwarf) : dwarf_(dwarf) {}
+  // cache_file: where a complete index is saved after a full walk and loaded from next time
+  // (named by build-id; empty = no disk cache). `stamp` identifies the debug file (its size)
+  // so a stale cache is ignored.
+  TypeIndex(Dwarf* dwarf, std::string cache_file = {}, std::string stamp = {});
   // Finds the first complete definition of `name` among `kinds` (earlier kinds win when both
   // are defined in the same CU). Fails with NotPresent when no CU defines it, or Corrupt when
   // the DWARF cannot be walked (message says which unit).
@@ -39,9 +42,13 @@ class TypeIndex {
     Dwarf_Off offset[5] = {0, 0, 0, 0, 0};  // per TypeKind; 0 = not seen
   };
   Result<bool> scan_next_unit();  // false when there are no more units
+  void save_cache() const;
+  bool load_cache();
   bool lookup(std::string_view name, std::initializer_list<TypeKind> kinds, Dwarf_Die* out);
 
   Dwarf* dwarf_;
+  std::string cache_file_, stamp_;
+  bool cache_tried_ = false;
   Dwarf_CU* cursor_ = nullptr;
   bool done_ = false;
   size_t units_scanned_ = 0;

@@ -469,7 +469,11 @@ Result<MemberInfo> resolve_member_path(Dwarf_Die* outer, std::string_view type_l
     member_bit_position(&m, &bs);
     info.bit_size = bs;
     if (!die_type(&m, &cur_type)) return make_error(ErrorCode::Corrupt, "{}: member '{}' has no type", type_label, name);
-    // Array indexes: [i][j]...
+    // Array indexes: [i][j]... A C multi-dimensional array is one DW_TAG_array_type with a
+    // subrange per dimension, so strides come from the dimensions still to the right.
+    std::vector<uint64_t> dims;
+    size_t dim = 0;
+    Dwarf_Die arr{};
     while (br != std::string_view::npos && br < comp.size()) {
       size_t close = comp.find(']', br);
       if (close == std::string_view::npos) return make_error(ErrorCode::Usage, "unbalanced '[' in member path '{}'", path);
@@ -478,17 +482,42 @@ Result<MemberInfo> resolve_member_path(Dwarf_Die* outer, std::string_view type_l
       auto [ptr, ec] = std::from_chars(sv.data(), sv.data() + sv.size(), idx);
       if (ec != std::errc() || ptr != sv.data() + sv.size())
         return make_error(ErrorCode::Usage, "bad array index '{}' in member path '{}'", sv, path);
-      Dwarf_Die arr = strip_typedefs(cur_type);
-      if (dwarf_tag(&arr) != DW_TAG_array_type)
-        return make_error(ErrorCode::Unsupported, "{}: member '{}' is not an array", type_label, name);
-      Dwarf_Die elem;
-      if (!die_type(&arr, &elem)) return make_error(ErrorCode::Corrupt, "{}: array '{}' has no element type", type_label, name);
-      auto esz = type_byte_size(&elem);
+      if (dim == dims.size()) {  // start a new array type
+        arr = strip_typedefs(cur_type);
+        if (dwarf_tag(&arr) != DW_TAG_array_type)
+          return make_error(ErrorCode::Unsupported, "{}: member '{}' is not an array", type_label, name);
+        dims.clear();
+        dim = 0;
+        std::string d = array_dims(&arr);
+        for (size_t p = 0; (p = d.find('[', p)) != std::string::npos; ++p) {
+          uint64_t n = 0;
+          std::from_chars(d.data() + p + 1, d.data() + d.size(), n);
+          dims.push_back(n);
+        }
+        Dwarf_Die elem;
+        if (!die_type(&arr, &elem)) return make_error(ErrorCode::Corrupt, "{}: array '{}' has no element type", type_label, name);
+        cur_type = elem;
+      }
+      auto esz = type_byte_size(&cur_type);
       if (!esz) return make_error(ErrorCode::Corrupt, "{}: array '{}' has an element of unknown size", type_label, name);
-      bitpos += idx * *esz * 8;
-      cur_type = elem;
+      uint64_t stride = *esz;
+      for (size_t k = dim + 1; k < dims.size(); ++k) stride *= dims[k];
+      bitpos += idx * stride * 8;
+      ++dim;
       info.bit_size = 0;
       br = comp.find('[', close);
+    }
+    if (dim != dims.size()) {
+      // Partially indexed multi-dimensional array: the rest is still an array; its size is
+      // what is left of the dimensions.
+      auto esz = type_byte_size(&cur_type).value_or(0);
+      for (size_t k = dim; k < dims.size(); ++k) esz *= dims[k];
+      info.bit_offset = bitpos;
+      info.offset = bitpos / 8;
+      info.size = esz;
+      info.type_name = gdb_type_name(&cur_type);
+      if (!rest.empty()) return make_error(ErrorCode::NotPresent, "{}: '{}' is an array, not a struct", type_label, name);
+      return info;
     }
     first = false;
   }
