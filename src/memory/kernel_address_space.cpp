@@ -18,6 +18,15 @@ KernelAddressSpace::KernelAddressSpace(const ArchBackend& arch, PhysReader& phys
                                        std::unique_ptr<PageTableWalker> walker)
     : arch_(&arch), phys_(&phys), walker_(std::move(walker)), cache_(kCacheSlots) {}
 
+Result<std::unique_ptr<KernelAddressSpace>> KernelAddressSpace::from_vmcoreinfo(const ArchBackend& arch,
+                                                                                PhysReader& phys,
+                                                                                const VmcoreinfoMap& kv,
+                                                                                const SymbolLookup& symbols) {
+  auto cfg = arch.config_from_vmcoreinfo(kv, &phys, symbols);
+  if (!cfg) return std::unexpected(cfg.error());
+  return std::make_unique<KernelAddressSpace>(arch, phys, std::move(*cfg));
+}
+
 std::unique_ptr<KernelAddressSpace> KernelAddressSpace::with_root(uint64_t root_paddr) const {
   return std::unique_ptr<KernelAddressSpace>(new KernelAddressSpace(*arch_, *phys_, walker_->with_root(root_paddr)));
 }

@@ -23,6 +23,13 @@ class KernelAddressSpace : public VirtReader {
   // phys must outlive this object.
   KernelAddressSpace(const ArchBackend& arch, PhysReader& phys, TranslationConfig cfg);
 
+  // The usual way in: builds the config from the dump's raw VMCOREINFO (reading KASLR'd
+  // variables through phys; symbols may be empty) and the kernel's address space. Fails with
+  // the config builder's Format error naming the missing/bad VMCOREINFO key.
+  static Result<std::unique_ptr<KernelAddressSpace>> from_vmcoreinfo(const ArchBackend& arch, PhysReader& phys,
+                                                                     const VmcoreinfoMap& kv,
+                                                                     const SymbolLookup& symbols = {});
+
   // Copies out.size() bytes from vaddr (tags stripped first); reads crossing pages translate
   // each page. Fails with NotPresent (address = first unreadable virtual byte, message says
   // why: not mapped, reserved bits, table or page not in the dump) or Corrupt (cycle).
