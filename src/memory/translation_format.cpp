@@ -41,7 +41,7 @@ std::string format_translation_text(const Translation& t) {
     uint64_t page = *t.paddr & ~(t.page_size - 1);
     o += fmt::format("{:>6}: {:x}  ({})\n", "PAGE", page, size_name(t.page_size));
     const WalkLevel& leaf = t.levels.back();
-    o += fmt::format("\n{:>16}  {:>8}  FLAGS\n", leaf.name + std::string(8, ' '), "PHYSICAL");
+    o += fmt::format("\n{:^16}  {:<8}  FLAGS\n", leaf.name, "PHYSICAL");
     o += fmt::format("{:>16x}  {:>8x}  {}\n", leaf.entry, page, join_flags(t.flags));
   } else {
     if (!t.flags.empty()) o += fmt::format("\n{:>16}  FLAGS\n{:>16x}  {}\n", "ENTRY", t.levels.back().entry, join_flags(t.flags));
