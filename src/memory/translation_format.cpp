@@ -42,7 +42,7 @@ std::string format_translation_text(const Translation& t) {
     o += fmt::format("{:>6}: {:x}  ({})\n", "PAGE", page, size_name(t.page_size));
     const WalkLevel& leaf = t.levels.back();
     o += fmt::format("\n{:^16}  {:<8}  FLAGS\n", leaf.name, "PHYSICAL");
-    o += fmt::format("{:>16x}  {:>8x}  {}\n", leaf.entry, page, join_flags(t.flags));
+    o += fmt::format("{:<16x}  {:<8x}  {}\n", leaf.entry, page, join_flags(t.flags));
   } else {
     if (!t.flags.empty()) o += fmt::format("\n{:>16}  FLAGS\n{:>16x}  {}\n", "ENTRY", t.levels.back().entry, join_flags(t.flags));
     o += fmt::format("\nSTOPPED: {}\n", t.error.empty() ? walk_status_name(t.status) : t.error);

@@ -60,20 +60,26 @@ class KernelAddressSpace : public VirtReader {
 
  private:
   KernelAddressSpace(const ArchBackend& arch, PhysReader& phys, std::unique_ptr<PageTableWalker> walker);
-  static Error walk_error(const RawWalk& w, uint64_t vaddr);
+  Error walk_error(const RawWalk& w, uint64_t vaddr) const;
 
-  // Direct-mapped cache of 4K-granular virtual pages. A slot holds the virtual page number
-  // (tagged with +1 so 0 means empty) and the physical address of that page.
+  // Direct-mapped caches: one of 4 KiB virtual pages, one of 2 MiB virtual blocks filled by
+  // huge/block mappings (the direct map and kernel image are mostly 2M/1G, so one slot
+  // covers 512 pages). A slot holds the virtual page number + 1 (0 = empty) and the physical
+  // address of that page or block.
   struct Slot {
     uint64_t vpn_plus1 = 0;
     uint64_t ppage = 0;
   };
-  static constexpr size_t kCacheSlots = 1u << 16;
+  static constexpr unsigned kCacheBits = 16;
+  static constexpr size_t kCacheSlots = size_t(1) << kCacheBits;
+  static constexpr unsigned kHugeCacheBits = 12;
+  static constexpr size_t kHugeCacheSlots = size_t(1) << kHugeCacheBits;
 
   const ArchBackend* arch_;
   PhysReader* phys_;
   std::unique_ptr<PageTableWalker> walker_;
   std::vector<Slot> cache_;
+  std::vector<Slot> huge_cache_;
   uint64_t hits_ = 0, misses_ = 0;
 };
 
