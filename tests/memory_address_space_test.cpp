@@ -124,3 +124,22 @@ TEST(MemoryAddressSpace, Arm64TaggedPointersReadThroughTheUntaggedMapping) {
   mem.write_u64(0x48000000 + 0x3ff8, 7);
   EXPECT_EQ(*as.read_u64(0xffff800008003ff8ULL), 7u);
 }
+
+TEST(MemoryAddressSpace, HugeMappingsAreCachedPerBlock) {
+  FakePhysMemory mem;
+  X86PageTableBuilder b(mem, false);
+  b.map(0xffff888040000000ULL, 0x80000000, 1 << 30);        // 1G page
+  b.map(0xffff888000200000ULL, 0x00400000, 2 << 20);        // 2M page
+  b.map(0xffff888000400000ULL, 0x12345000, 4096);           // 4K page right after it
+  KernelAddressSpace as(*find_arch("x86_64"), mem, x86_config(b.root()));
+  EXPECT_EQ(*as.translate(0xffff888000200010ULL), 0x400010u);
+  uint64_t reads = mem.reads;
+  EXPECT_EQ(*as.translate(0xffff8880003ffff8ULL), 0x5ffff8u);  // same 2M block: no walk
+  EXPECT_EQ(mem.reads, reads);
+  EXPECT_EQ(*as.translate(0xffff888000400008ULL), 0x12345008u);  // the 4K page is its own
+  EXPECT_EQ(*as.translate(0xffff888047654321ULL), 0x87654321u);
+  EXPECT_EQ(*as.translate(0xffff888047600000ULL), 0x87600000u);  // same 2M piece of the 1G page
+  EXPECT_EQ(*as.translate(0xffff888047800000ULL), 0x87800000u);  // next 2M piece: new walk, right answer
+  EXPECT_EQ(as.cache_hits(), 2u);
+  EXPECT_EQ(as.cache_misses(), 4u);
+}

@@ -86,9 +86,11 @@ Result<TranslationConfig> x86_64_config_from_vmcoreinfo(const VmcoreinfoMap& kv,
   TRY_ASSIGN(sme, vmcoreinfo_optional_number(kv, "NUMBER(sme_mask)"));
   cfg.sme_mask = sme.value_or(0);
 
-  // init_top_pgt was init_level4_pgt before Linux 4.13.
+  // init_top_pgt was init_level4_pgt before Linux 4.13; generic code also exports it as
+  // SYMBOL(swapper_pg_dir) (x86 #defines swapper_pg_dir to it).
   auto pgt = symbol_address(kv, {}, "init_top_pgt");
   if (!pgt) pgt = symbol_address(kv, {}, "init_level4_pgt");
+  if (!pgt) pgt = symbol_address(kv, {}, "swapper_pg_dir");
   if (!pgt) pgt = symbols ? symbols("init_top_pgt") : std::nullopt;
   if (!pgt) return make_error(ErrorCode::Format, "VMCOREINFO has no SYMBOL(init_top_pgt) (nor init_level4_pgt)");
   if (*pgt < kX86StartKernelMap)

@@ -8,7 +8,11 @@
 namespace kdx {
 
 namespace {
-constexpr uint64_t kCachePage = 4096;  // cache granule: the smallest page size of every arch
+constexpr uint64_t kCachePage = 4096;      // cache granule: the smallest page size of every arch
+constexpr uint64_t kHugePage = 2ULL << 20;  // huge cache granule: x86 2M, arm64 4K-granule PMD block
+// Fibonacci hashing: kernel regions share their low VPN bits (direct map, vmalloc and the
+// image all start on large alignments), so the low bits alone would collide.
+inline size_t slot_of(uint64_t vpn, unsigned bits) { return size_t((vpn * 0x9e3779b97f4a7c15ULL) >> (64 - bits)); }
 }
 
 KernelAddressSpace::KernelAddressSpace(const ArchBackend& arch, PhysReader& phys, TranslationConfig cfg)
@@ -16,7 +20,16 @@ KernelAddressSpace::KernelAddressSpace(const ArchBackend& arch, PhysReader& phys
 
 KernelAddressSpace::KernelAddressSpace(const ArchBackend& arch, PhysReader& phys,
                                        std::unique_ptr<PageTableWalker> walker)
-    : arch_(&arch), phys_(&phys), walker_(std::move(walker)), cache_(kCacheSlots) {}
+    : arch_(&arch), phys_(&phys), walker_(std::move(walker)), cache_(kCacheSlots), huge_cache_(kHugeCacheSlots) {}
+
+Result<std::unique_ptr<KernelAddressSpace>> KernelAddressSpace::from_vmcoreinfo(const ArchBackend& arch,
+                                                                                PhysReader& phys,
+                                                                                const VmcoreinfoMap& kv,
+                                                                                const SymbolLookup& symbols) {
+  auto cfg = arch.config_from_vmcoreinfo(kv, &phys, symbols);
+  if (!cfg) return std::unexpected(cfg.error());
+  return std::make_unique<KernelAddressSpace>(arch, phys, std::move(*cfg));
+}
 
 std::unique_ptr<KernelAddressSpace> KernelAddressSpace::with_root(uint64_t root_paddr) const {
   return std::unique_ptr<KernelAddressSpace>(new KernelAddressSpace(*arch_, *phys_, walker_->with_root(root_paddr)));
@@ -24,16 +37,17 @@ std::unique_ptr<KernelAddressSpace> KernelAddressSpace::with_root(uint64_t root_
 
 void KernelAddressSpace::clear_cache() {
   std::fill(cache_.begin(), cache_.end(), Slot{});
+  std::fill(huge_cache_.begin(), huge_cache_.end(), Slot{});
   hits_ = misses_ = 0;
 }
 
-Error KernelAddressSpace::walk_error(const RawWalk& w, uint64_t vaddr) {
+Error KernelAddressSpace::walk_error(const RawWalk& w, uint64_t vaddr) const {
   ErrorCode code = w.status == WalkStatus::Cycle ? ErrorCode::Corrupt : ErrorCode::NotPresent;
-  uint64_t entry = w.nlevels ? w.levels[w.nlevels - 1].entry : 0;
-  std::string msg = w.nlevels ? fmt::format("{:#x}: {} (level {}, entry {:#x})", vaddr, walk_status_name(w.status),
-                                            w.levels[w.nlevels - 1].level, entry)
-                              : fmt::format("{:#x}: {}", vaddr, walk_status_name(w.status));
-  return Error{code, std::move(msg), {}, {}, vaddr};
+  // Failures are rare next to hits, so re-walking once for a sentence that names the level
+  // and the entry is worth it.
+  Translation t = walker_->explain(vaddr);
+  std::string why = t.error.empty() ? walk_status_name(w.status) : t.error;
+  return Error{code, fmt::format("cannot read {:#x}: {}", vaddr, why), {}, {}, vaddr};
 }
 
 Result<uint64_t> KernelAddressSpace::translate_uncached(uint64_t vaddr) const {
@@ -46,18 +60,29 @@ Result<uint64_t> KernelAddressSpace::translate_uncached(uint64_t vaddr) const {
 Result<uint64_t> KernelAddressSpace::translate(uint64_t vaddr) {
   uint64_t v = arch_->untag_pointer(walker_->config(), vaddr);
   uint64_t vpn = v / kCachePage;
-  Slot& slot = cache_[(vpn ^ (vpn >> 16)) & (kCacheSlots - 1)];
+  Slot& slot = cache_[slot_of(vpn, kCacheBits)];
   if (slot.vpn_plus1 == vpn + 1) {
     ++hits_;
     return slot.ppage | (v & (kCachePage - 1));
   }
+  uint64_t hpn = v / kHugePage;
+  Slot& huge = huge_cache_[slot_of(hpn, kHugeCacheBits)];
+  if (huge.vpn_plus1 == hpn + 1) {
+    ++hits_;
+    return huge.ppage | (v & (kHugePage - 1));
+  }
   ++misses_;
   RawWalk w = walker_->walk_raw(v);
-  // Failures are not cached: a later with_root() or a re-read must see the same answer
-  // anyway, and negative entries would make the cache hold "absence" for corrupt tables.
+  // Failures are not cached: negative entries would keep "absent" for tables a caller may
+  // be about to look at with explain(), and failing reads are rare.
   if (w.status != WalkStatus::Mapped) return std::unexpected(walk_error(w, vaddr));
-  slot.vpn_plus1 = vpn + 1;
-  slot.ppage = w.paddr & ~(kCachePage - 1);
+  if (w.page_size >= kHugePage) {
+    huge.vpn_plus1 = hpn + 1;
+    huge.ppage = w.paddr & ~(kHugePage - 1);
+  } else {
+    slot.vpn_plus1 = vpn + 1;
+    slot.ppage = w.paddr & ~(kCachePage - 1);
+  }
   return w.paddr;
 }
 

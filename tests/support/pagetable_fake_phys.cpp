@@ -1,6 +1,7 @@
 // Test support: fake physical memory and hand-written page-table builders for the arch walker tests.
 #include "support/pagetable_fake_phys.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -49,15 +50,20 @@ PageState FakePhysMemory::page_state(uint64_t paddr) {
 
 Result<void> FakePhysMemory::read_phys(uint64_t paddr, std::span<uint8_t> out) {
   ++reads;
-  for (size_t i = 0; i < out.size(); ++i) {
-    uint64_t a = paddr + i;
+  size_t done = 0;
+  while (done < out.size()) {
+    uint64_t a = paddr + done;
+    size_t n = std::min<uint64_t>(out.size() - done, 4096 - (a & 4095));
     PageState st = page_state(a);
     if (st == PageState::Excluded) {
-      out[i] = 0;
-      continue;
+      std::fill_n(out.begin() + done, n, 0);
+    } else if (st != PageState::Present) {
+      return error_at_address(ErrorCode::NotPresent, a, "fake memory: no page");
+    } else {
+      const auto& p = pages_.at(a >> 12);
+      std::copy_n(p.begin() + (a & 4095), n, out.begin() + done);
     }
-    if (st != PageState::Present) return error_at_address(ErrorCode::NotPresent, a, "fake memory: no page");
-    out[i] = pages_.at(a >> 12)[a & 4095];
+    done += n;
   }
   return {};
 }

@@ -23,6 +23,13 @@ class KernelAddressSpace : public VirtReader {
   // phys must outlive this object.
   KernelAddressSpace(const ArchBackend& arch, PhysReader& phys, TranslationConfig cfg);
 
+  // The usual way in: builds the config from the dump's raw VMCOREINFO (reading KASLR'd
+  // variables through phys; symbols may be empty) and the kernel's address space. Fails with
+  // the config builder's Format error naming the missing/bad VMCOREINFO key.
+  static Result<std::unique_ptr<KernelAddressSpace>> from_vmcoreinfo(const ArchBackend& arch, PhysReader& phys,
+                                                                     const VmcoreinfoMap& kv,
+                                                                     const SymbolLookup& symbols = {});
+
   // Copies out.size() bytes from vaddr (tags stripped first); reads crossing pages translate
   // each page. Fails with NotPresent (address = first unreadable virtual byte, message says
   // why: not mapped, reserved bits, table or page not in the dump) or Corrupt (cycle).
@@ -53,20 +60,26 @@ class KernelAddressSpace : public VirtReader {
 
  private:
   KernelAddressSpace(const ArchBackend& arch, PhysReader& phys, std::unique_ptr<PageTableWalker> walker);
-  static Error walk_error(const RawWalk& w, uint64_t vaddr);
+  Error walk_error(const RawWalk& w, uint64_t vaddr) const;
 
-  // Direct-mapped cache of 4K-granular virtual pages. A slot holds the virtual page number
-  // (tagged with +1 so 0 means empty) and the physical address of that page.
+  // Direct-mapped caches: one of 4 KiB virtual pages, one of 2 MiB virtual blocks filled by
+  // huge/block mappings (the direct map and kernel image are mostly 2M/1G, so one slot
+  // covers 512 pages). A slot holds the virtual page number + 1 (0 = empty) and the physical
+  // address of that page or block.
   struct Slot {
     uint64_t vpn_plus1 = 0;
     uint64_t ppage = 0;
   };
-  static constexpr size_t kCacheSlots = 1u << 16;
+  static constexpr unsigned kCacheBits = 16;
+  static constexpr size_t kCacheSlots = size_t(1) << kCacheBits;
+  static constexpr unsigned kHugeCacheBits = 12;
+  static constexpr size_t kHugeCacheSlots = size_t(1) << kHugeCacheBits;
 
   const ArchBackend* arch_;
   PhysReader* phys_;
   std::unique_ptr<PageTableWalker> walker_;
   std::vector<Slot> cache_;
+  std::vector<Slot> huge_cache_;
   uint64_t hits_ = 0, misses_ = 0;
 };
 

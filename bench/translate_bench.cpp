@@ -1,0 +1,239 @@
+// Translation benchmark: 1M random kernel addresses through KernelAddressSpace (cached and uncached), as a ratio to drgn on the same vmcore.
+//
+// Builds a small synthetic x86_64 machine (64 MiB, direct map with 4K and 2M pages, a
+// scattered 4K vmalloc area, the kernel image in 2M pages), writes it as an ELF vmcore that
+// drgn can open, and times kdx and drgn on the same address list in the same run.
+// Usage: translate_bench [COUNT] [--no-drgn] [--write-core PATH (write the vmcore and exit)]
+#include <elf.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "kdx/arch/arch_backend.hpp"
+#include "kdx/memory/kernel_address_space.hpp"
+#include "support/pagetable_fake_phys.hpp"
+
+// With the dump reader in the tree, kdx is also timed reading the same vmcore file drgn reads.
+#if __has_include("kdx/dump/dump.hpp")
+#include "kdx/dump/dump.hpp"
+#define KDX_BENCH_HAS_DUMP 1
+#endif
+
+using namespace kdx;
+using pagetable_test::FakePhysMemory;
+using pagetable_test::X86PageTableBuilder;
+using B = X86PageTableBuilder;
+
+namespace {
+
+constexpr uint64_t kRam = 64ULL << 20;
+constexpr uint64_t kPob = 0xffff888000000000ULL;
+constexpr uint64_t kVmalloc = 0xffffc90000000000ULL;
+constexpr uint64_t kText = 0xffffffff81000000ULL;  // maps phys 16 MiB (phys_base 0)
+constexpr uint64_t kVmallocPages = 16384;
+
+struct Machine {
+  FakePhysMemory mem;
+  uint64_t root = 0;
+  std::string vmcoreinfo;
+};
+
+void build(Machine& m) {
+  m.mem.set_next_alloc(48ULL << 20);  // tables live in the top 16 MiB of "RAM"
+  B b(m.mem, false);
+  m.root = b.root();
+  for (uint64_t pa = 0; pa < (16ULL << 20); pa += 4096) b.map(kPob + pa, pa, 4096, B::P | B::RW | B::A | B::D | B::G | B::NX);
+  for (uint64_t pa = 16ULL << 20; pa < kRam; pa += 2ULL << 20) b.map(kPob + pa, pa, 2ULL << 20, B::P | B::RW | B::A | B::D | B::G | B::NX);
+  std::mt19937_64 rng(42);
+  for (uint64_t i = 0; i < kVmallocPages; ++i) b.map(kVmalloc + i * 4096, (rng() % (48ULL << 8)) << 12, 4096);
+  for (uint64_t off = 0; off < (16ULL << 20); off += 2ULL << 20) b.map(kText + off, (16ULL << 20) + off, 2ULL << 20, B::P | B::A | B::G);
+  // The root must be reachable through the image mapping (init_top_pgt is an image symbol),
+  // so give it an image alias: 0xffffffff80000000 + pa with phys_base 0.
+  uint64_t top_va = 0xffffffff80000000ULL + m.root;
+  b.map(top_va & ~0x1fffffULL, m.root & ~0x1fffffULL, 2ULL << 20, B::P | B::A | B::G);
+  m.vmcoreinfo = fmt::format(
+      "OSRELEASE=6.1.0-kdx-bench\nPAGESIZE=4096\nSYMBOL(swapper_pg_dir)={0:x}\nSYMBOL(init_top_pgt)={0:x}\n"
+      "NUMBER(phys_base)=0\nKERNELOFFSET=0\nNUMBER(KERNEL_IMAGE_SIZE)=1073741824\nNUMBER(pgtable_l5_enabled)=0\n"
+      "NUMBER(sme_mask)=0\n",
+      top_va);
+}
+
+// An ELF64 ET_CORE like /proc/vmcore: a VMCOREINFO note and PT_LOADs with both addresses.
+bool write_elf(const Machine& m, const std::string& path) {
+  std::vector<uint8_t> note;
+  auto put32 = [&](uint32_t v) { note.insert(note.end(), reinterpret_cast<uint8_t*>(&v), reinterpret_cast<uint8_t*>(&v) + 4); };
+  const char name[] = "VMCOREINFO";
+  put32(sizeof name);
+  put32(uint32_t(m.vmcoreinfo.size()));
+  put32(0);
+  note.insert(note.end(), name, name + sizeof name);
+  while (note.size() % 4) note.push_back(0);
+  note.insert(note.end(), m.vmcoreinfo.begin(), m.vmcoreinfo.end());
+  while (note.size() % 4) note.push_back(0);
+
+  const int nph = 4;
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_CORE;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_phoff = sizeof eh;
+  eh.e_ehsize = sizeof eh;
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = nph;
+  uint64_t note_off = sizeof eh + nph * sizeof(Elf64_Phdr);
+  uint64_t data_off = (note_off + note.size() + 4095) & ~4095ULL;
+  Elf64_Phdr ph[nph]{};
+  ph[0].p_type = PT_NOTE;
+  ph[0].p_offset = note_off;
+  ph[0].p_filesz = ph[0].p_memsz = note.size();
+  ph[1].p_type = PT_LOAD;  // the direct map over all RAM
+  ph[1].p_offset = data_off;
+  ph[1].p_vaddr = kPob;
+  ph[1].p_paddr = 0;
+  ph[1].p_filesz = ph[1].p_memsz = kRam;
+  ph[1].p_flags = PF_R | PF_W | PF_X;
+  ph[2] = ph[1];  // the kernel image, sharing the same bytes
+  ph[2].p_offset = data_off + (16ULL << 20);
+  ph[2].p_vaddr = kText;
+  ph[2].p_paddr = 16ULL << 20;
+  ph[2].p_filesz = ph[2].p_memsz = 16ULL << 20;
+  ph[3] = ph[1];  // the image alias of the tables (init_top_pgt is an image symbol)
+  ph[3].p_offset = data_off + (48ULL << 20);
+  ph[3].p_vaddr = 0xffffffff80000000ULL + (48ULL << 20);
+  ph[3].p_paddr = 48ULL << 20;
+  ph[3].p_filesz = ph[3].p_memsz = 16ULL << 20;
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(&eh), sizeof eh);
+  f.write(reinterpret_cast<const char*>(ph), sizeof ph);
+  f.write(reinterpret_cast<const char*>(note.data()), note.size());
+  std::vector<char> pad(data_off - note_off - note.size(), 0);
+  f.write(pad.data(), pad.size());
+  std::vector<uint8_t> page(4096);
+  for (uint64_t pa = 0; pa < kRam; pa += 4096) {
+    for (int i = 0; i < 4096; i += 8) {
+      uint64_t v = m.mem.read_u64(pa + i);
+      std::memcpy(&page[i], &v, 8);
+    }
+    f.write(reinterpret_cast<const char*>(page.data()), 4096);
+  }
+  return bool(f);
+}
+
+double ns_per(std::chrono::steady_clock::duration d, size_t n) {
+  return double(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()) / double(n);
+}
+
+struct Timings {
+  double uncached, cold, cached, read1;
+};
+
+Timings time_kdx(PhysReader& phys, const std::string& vmcoreinfo, const std::vector<uint64_t>& addrs, const char* label) {
+  auto as = KernelAddressSpace::from_vmcoreinfo(*find_arch("x86_64"), phys, parse_vmcoreinfo_text(vmcoreinfo));
+  if (!as) {
+    fmt::print(stderr, "config: {}\n", as.error().to_string());
+    std::exit(1);
+  }
+  Timings t{};
+  uint64_t sink = 0;
+  const size_t n = addrs.size();
+  auto t0 = std::chrono::steady_clock::now();
+  for (uint64_t a : addrs) sink += (*as)->translate_uncached(a).value_or(1);
+  t.uncached = ns_per(std::chrono::steady_clock::now() - t0, n);
+  t0 = std::chrono::steady_clock::now();
+  for (uint64_t a : addrs) sink += (*as)->translate(a).value_or(1);
+  t.cold = ns_per(std::chrono::steady_clock::now() - t0, n);
+  uint64_t cold_misses = (*as)->cache_misses();
+  t0 = std::chrono::steady_clock::now();
+  for (uint64_t a : addrs) sink += (*as)->translate(a).value_or(1);
+  t.cached = ns_per(std::chrono::steady_clock::now() - t0, n);
+  uint8_t byte;
+  t0 = std::chrono::steady_clock::now();
+  for (uint64_t a : addrs) sink += (*as)->read_virt(a, std::span<uint8_t>(&byte, 1)) ? byte : 1;
+  t.read1 = ns_per(std::chrono::steady_clock::now() - t0, n);
+  fmt::print("[{}] checksum {:x}\n", label, sink);
+  fmt::print("  kdx uncached translate:  {:8.1f} ns/address\n", t.uncached);
+  fmt::print("  kdx cached, first pass:  {:8.1f} ns/address ({} misses)\n", t.cold, cold_misses);
+  fmt::print("  kdx cached, warm:        {:8.1f} ns/address ({} misses in total)\n", t.cached, (*as)->cache_misses());
+  fmt::print("  kdx read 1 byte, warm:   {:8.1f} ns/address\n", t.read1);
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t count = 1000000;
+  bool drgn = true;
+  std::string write_core;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--no-drgn") drgn = false;
+    else if (std::string(argv[i]) == "--write-core" && i + 1 < argc) write_core = argv[++i];
+    else count = std::stoul(argv[i]);
+  }
+  Machine m;
+  build(m);
+  if (!write_core.empty()) return write_elf(m, write_core) ? 0 : 1;
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> addrs(count);
+  for (auto& a : addrs) {
+    uint64_t r = rng();
+    switch (r % 10) {
+      case 0: a = kText + (rng() % (16ULL << 20)); break;
+      case 1: case 2: case 3: case 4: a = kVmalloc + (rng() % (kVmallocPages * 4096)); break;
+      default: a = kPob + (rng() % kRam); break;
+    }
+  }
+  fmt::print("addresses: {} (50% direct map 4K/2M, 40% vmalloc 4K, 10% kernel text 2M)\n", count);
+  Timings t = time_kdx(m.mem, m.vmcoreinfo, addrs, "in-memory fake phys");
+  if (!drgn) return 0;
+
+  std::string dir = std::string(KDX_BENCH_TMP);
+  std::string core = dir + "/translate_bench.vmcore", list = dir + "/translate_bench.addrs";
+  if (!write_elf(m, core)) {
+    fmt::print(stderr, "cannot write {}\n", core);
+    return 1;
+  }
+#ifdef KDX_BENCH_HAS_DUMP
+  {
+    auto d = dump::open_dump({core});
+    if (!d) {
+      fmt::print(stderr, "open_dump: {}\n", d.error().to_string());
+      return 1;
+    }
+    t = time_kdx(**d, m.vmcoreinfo, addrs, "ELF vmcore via open_dump");
+  }
+#endif
+  {
+    std::ofstream f(list);
+    for (uint64_t a : addrs) f << fmt::format("{:x}\n", a);
+  }
+  std::string cmd = fmt::format("/usr/bin/python3 {} {} {} 2>&1", KDX_BENCH_DRGN_SCRIPT, core, list);
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096] = {};
+  std::string out;
+  while (p && fgets(buf, sizeof buf, p)) out += buf;
+  int rc = p ? pclose(p) : -1;
+  std::remove(core.c_str());
+  std::remove(list.c_str());
+  double drgn_ns = 0, loop_ns = 0;
+  long failures = 0;
+  if (rc != 0 || std::sscanf(out.c_str(), "%lf %lf %ld", &drgn_ns, &loop_ns, &failures) != 3) {
+    fmt::print("drgn: did not run ({})\n", out.empty() ? "no output" : out);
+    return 0;
+  }
+  fmt::print("drgn prog.read(a, 1):   {:8.1f} ns/address (python loop alone {:.1f}; {} faults)\n", drgn_ns, loop_ns, failures);
+  fmt::print("ratio drgn / kdx (last kdx run): uncached {:.1f}x, cached {:.1f}x, read-1-byte {:.1f}x; "
+             "(drgn - python loop) / kdx read-1-byte: {:.1f}x\n",
+             drgn_ns / t.uncached, drgn_ns / t.cached, drgn_ns / t.read1, (drgn_ns - loop_ns) / t.read1);
+  return 0;
+}
