@@ -94,6 +94,7 @@ TEST(UnwindArm64, FrameRecordChainWithPacSignedReturns) {
   EXPECT_EQ(w.frames[1].pc, K + 0x2000);
   EXPECT_EQ(w.frames[1].raw_return_address, sign(K + 0x2000, 0x7e42));
   EXPECT_EQ(w.frames[1].sp, r2 + 16);
+  EXPECT_EQ(w.frames[1].return_address_location, r2 + 8);
   EXPECT_EQ(w.frames[1].fp, r1);
   EXPECT_EQ(w.frames[1].trust, FrameTrust::FramePointer);
   EXPECT_TRUE(w.frames[1].pc_is_return_address);

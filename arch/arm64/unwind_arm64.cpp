@@ -130,6 +130,7 @@ std::expected<Frame, StopInfo> Arm64Stackwalker::caller_frame(std::span<const Fr
   if (f.pc != *lr) f.raw_return_address = *lr;
   // The caller's sp is not recorded; the record's end is a lower bound and grows with it.
   f.sp = record + 16;
+  f.return_address_location = record + 8;
   f.fp = *next_fp;
   f.trust = FrameTrust::FramePointer;
   f.pc_is_return_address = true;
