@@ -118,6 +118,10 @@ TEST(UnwindFixture, LoadsRealOrcTablesOfLinux61) {
   // Entry code has pt_regs entries, ret_from_fork an end-of-stack one; most are CALL.
   std::map<OrcType, size_t> by_type;
   for (size_t i = 0; i < t->size(); ++i) by_type[t->entry(i).type]++;
+  std::printf("%s: %zu ORC entries (call %zu, regs %zu, regs_partial %zu, end %zu, undefined %zu); "
+              "%d function entries checked\n",
+              path.c_str(), t->size(), by_type[OrcType::Call], by_type[OrcType::Regs], by_type[OrcType::RegsPartial],
+              by_type[OrcType::EndOfStack], by_type[OrcType::Undefined], checked);
   EXPECT_GT(by_type[OrcType::Call], t->size() * 9 / 10);
   EXPECT_GT(by_type[OrcType::Regs], 0u);
   EXPECT_GT(by_type[OrcType::RegsPartial], 0u);
