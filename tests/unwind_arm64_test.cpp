@@ -286,3 +286,16 @@ TEST(UnwindArm64, BlockedTaskStartsFromCpuContext) {
   EXPECT_EQ(w.frames[1].pc, K + 0x900);
   EXPECT_EQ(w.stop, StopReason::EndOfStack);
 }
+
+TEST(UnwindArm64, KernelThreadEndsAtRetFromForkWithoutAUserFrame) {
+  Fixture fx;
+  StackBuilder sb(fx.mem, kTop);
+  sb.reserve(336);  // the zeroed pt_regs of a kernel thread, stackframe {0, 0}
+  uint64_t regs_at = sb.sp();
+  uint64_t r1 = Fixture::record(sb, regs_at + kStackframeOffset, sign(kEntry + 0x900, 0x0a0a));  // ret_from_fork
+  sb.reserve(0x20);
+  auto w = unwind_arm64(fx.mem, context(K + 0x5000, sb.sp(), r1), fx.cfg, fx.opts);
+  ASSERT_EQ(w.frames.size(), 2u) << describe(w);
+  EXPECT_EQ(w.frames[1].pc, kEntry + 0x900);
+  EXPECT_EQ(w.stop, StopReason::EndOfStack);
+}
