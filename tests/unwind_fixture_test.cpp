@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -48,7 +49,7 @@ std::string fixture_vmlinux() { return fixture_file("x86_64/vmlinux", "KDX_X86_6
 struct ElfFacts {
   uint64_t ip_bytes = 0, orc_bytes = 0;
   bool has_orc_header = false;
-  std::map<std::string, uint64_t> funcs;  // STT_FUNC symbols by name
+  std::map<std::string, uint64_t> funcs;  // STT_FUNC and STT_NOTYPE (asm) symbols by name
 };
 
 ElfFacts read_facts(const std::string& path) {
@@ -72,7 +73,10 @@ ElfFacts read_facts(const std::string& path) {
         size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
         for (size_t i = 0; d && i < n; ++i) {
           GElf_Sym sym;
-          if (!gelf_getsym(d, static_cast<int>(i), &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC) continue;
+          // Entry code (asm_exc_page_fault, entry_SYSCALL_64_after_hwframe) is STT_NOTYPE.
+          if (!gelf_getsym(d, static_cast<int>(i), &sym) || sym.st_shndx == SHN_UNDEF ||
+              (GELF_ST_TYPE(sym.st_info) != STT_FUNC && GELF_ST_TYPE(sym.st_info) != STT_NOTYPE))
+            continue;
           const char* sname = elf_strptr(e, sh.sh_link, sym.st_name);
           if (sname) f.funcs.emplace(sname, sym.st_value);
         }
@@ -190,6 +194,17 @@ std::vector<std::string> console_call_trace(const std::string& path) {
   return names;
 }
 
+// The kernel-mode stack pointer of the first register dump ("RSP: 0018:ffff...") in the log.
+std::optional<uint64_t> console_first_kernel_rsp(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t at = line.find("RSP: 0018:");
+    if (at != std::string::npos) return std::strtoull(line.c_str() + at + 10, nullptr, 16);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // The crashed CPU of the x86_64 "null" fixture (a NULL dereference in a module function),
@@ -233,6 +248,9 @@ TEST(UnwindFixture, WalksTheCrashedCpuOfARealX86Dump) {
     ASSERT_GE(pr.size(), 112u + 21 * 8);
     auto regs = x86_64_registers_from_pt_regs(std::span<const uint8_t>(pr.data() + 112, pr.size() - 112));
     ASSERT_TRUE(regs);
+    // The task stack: THREAD_SIZE (16 KiB) aligned vmalloc'ed stacks hold the context's sp.
+    uint64_t sp0 = *regs->get(kX86Rsp);
+    opts.stacks = {{sp0 & ~uint64_t{0x3fff}, (sp0 & ~uint64_t{0x3fff}) + 0x4000, "task"}};
     auto w = unwind_x86_64(*mem, *regs, &orc, opts);
     std::vector<std::string> names;
     std::string trace;
@@ -254,6 +272,13 @@ TEST(UnwindFixture, WalksTheCrashedCpuOfARealX86Dump) {
     bool has_exception = std::any_of(w.frames.begin(), w.frames.end(),
                                      [](const Frame& f) { return f.trust == FrameTrust::ExceptionFrame; });
     EXPECT_TRUE(has_exception) << trace;
+    // The oops' register dump printed the faulting sp; our exception frame must agree.
+    if (auto rsp = console_first_kernel_rsp(console)) {
+      bool matched = std::any_of(w.frames.begin(), w.frames.end(), [&](const Frame& f) {
+        return f.trust == FrameTrust::ExceptionFrame && f.sp == *rsp;
+      });
+      EXPECT_TRUE(matched) << fmt::format("no exception frame with sp {:#x}\n", *rsp) << trace;
+    }
     EXPECT_TRUE(w.complete()) << stop_reason_name(w.stop) << ": " << w.stop_detail << "\n" << trace;
   }
   EXPECT_TRUE(found_crashed_cpu) << "no CPU's walk reached panic()";
