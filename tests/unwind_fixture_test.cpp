@@ -1,4 +1,4 @@
-// ORC loading on the real Linux 6.1 x86_64 fixture vmlinux (skipped when the fixture is absent).
+// Real Linux 6.1 x86_64 fixtures: ORC tables of the vmlinux, and a full walk of a QEMU paging dump (skipped when absent).
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -25,25 +25,7 @@ using namespace kdx::unwind;
 
 namespace {
 
-// testdata/REL, or testdata/REL.xz decompressed once into the build tree; the environment
-// variable `env` overrides both. "" when absent.
-std::string fixture_file(const std::string& rel, const char* env) {
-  if (const char* e = std::getenv(env); e && kdx::test::file_exists(e)) return e;
-  std::string plain = kdx::test::testdata_path(rel);
-  if (kdx::test::file_exists(plain)) return plain;
-  std::string xz = plain + ".xz";
-  if (!kdx::test::file_exists(xz)) return "";
-  std::string flat = rel;
-  std::replace(flat.begin(), flat.end(), '/', '-');
-  std::string out = std::string(KDX_BINARY_DIR) + "/unwind-fixture-" + flat;
-  if (!kdx::test::file_exists(out)) {
-    std::string cmd = "xz -dc '" + xz + "' > '" + out + ".tmp' && mv '" + out + ".tmp' '" + out + "'";
-    if (std::system(cmd.c_str()) != 0) return "";
-  }
-  return out;
-}
-
-std::string fixture_vmlinux() { return fixture_file("x86_64/vmlinux", "KDX_X86_64_VMLINUX"); }
+std::string fixture_vmlinux() { return kdx::test::fixture_file("x86_64/vmlinux", "KDX_X86_64_VMLINUX"); }
 
 // What the test needs from the ELF, read here independently of the loader.
 struct ElfFacts {
@@ -212,7 +194,7 @@ std::optional<uint64_t> console_first_kernel_rsp(const std::string& path) {
 // vmlinux frames must match the kernel's own "Call Trace:" in console.log.
 TEST(UnwindFixture, WalksTheCrashedCpuOfARealX86Dump) {
   std::string vmlinux = fixture_vmlinux();
-  std::string core_path = fixture_file("x86_64/null/vmcore.elf-paging", "KDX_X86_64_PAGING_CORE");
+  std::string core_path = kdx::test::fixture_file("x86_64/null/vmcore.elf-paging", "KDX_X86_64_PAGING_CORE");
   std::string console = kdx::test::testdata_path("x86_64/null/console.log");
   if (const char* e = std::getenv("KDX_X86_64_CONSOLE")) console = e;
   if (vmlinux.empty() || core_path.empty() || !kdx::test::file_exists(console))

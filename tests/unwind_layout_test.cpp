@@ -12,26 +12,10 @@
 
 #include "kdx/unwind/arm64_unwinder.hpp"
 #include "kdx/unwind/x86_64_unwinder.hpp"
+#include "support/elf_core_stack_memory.hpp"
 #include "support/paths.hpp"
 
 namespace {
-
-std::string fixture_file(const std::string& rel, const char* env) {
-  if (const char* e = std::getenv(env); e && kdx::test::file_exists(e)) return e;
-  std::string plain = kdx::test::testdata_path(rel);
-  if (kdx::test::file_exists(plain)) return plain;
-  std::string xz = plain + ".xz";
-  if (!kdx::test::file_exists(xz)) return "";
-  std::string flat = rel;
-  for (char& c : flat)
-    if (c == '/') c = '-';
-  std::string out = std::string(KDX_BINARY_DIR) + "/unwind-fixture-" + flat;
-  if (!kdx::test::file_exists(out)) {
-    std::string cmd = "xz -dc '" + xz + "' > '" + out + ".tmp' && mv '" + out + ".tmp' '" + out + "'";
-    if (std::system(cmd.c_str()) != 0) return "";
-  }
-  return out;
-}
 
 // Size of `struct name` and offset of `member` (nullopt when absent), from the first complete
 // definition in the file's DWARF.
@@ -83,7 +67,7 @@ Layout struct_layout(const std::string& path, const char* name, const char* memb
 }  // namespace
 
 TEST(UnwindLayout, X86PtRegsAndInactiveTaskFrameMatchDwarf) {
-  std::string vmlinux = fixture_file("x86_64/vmlinux", "KDX_X86_64_VMLINUX");
+  std::string vmlinux = kdx::test::fixture_file("x86_64/vmlinux", "KDX_X86_64_VMLINUX");
   if (vmlinux.empty()) GTEST_SKIP() << "fixture testdata/x86_64/vmlinux(.xz) not present";
   auto regs = struct_layout(vmlinux, "pt_regs", "ip");
   ASSERT_TRUE(regs.size && regs.offset);
@@ -98,7 +82,7 @@ TEST(UnwindLayout, X86PtRegsAndInactiveTaskFrameMatchDwarf) {
 }
 
 TEST(UnwindLayout, Arm64PtRegsStackframeMatchesDwarf) {
-  std::string vmlinux = fixture_file("arm64/vmlinux", "KDX_ARM64_VMLINUX");
+  std::string vmlinux = kdx::test::fixture_file("arm64/vmlinux", "KDX_ARM64_VMLINUX");
   if (vmlinux.empty()) GTEST_SKIP() << "fixture testdata/arm64/vmlinux(.xz) not present";
   auto sf = struct_layout(vmlinux, "pt_regs", "stackframe");
   ASSERT_TRUE(sf.offset);

@@ -6,9 +6,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
+#include "support/paths.hpp"
+
 namespace kdx::test {
+
+std::string fixture_file(const std::string& rel, const char* env) {
+  if (const char* e = std::getenv(env); e && file_exists(e)) return e;
+  std::string plain = testdata_path(rel);
+  if (file_exists(plain)) return plain;
+  std::string xz = plain + ".xz";
+  if (!file_exists(xz)) return "";
+  std::string flat = rel;
+  for (char& ch : flat)
+    if (ch == '/') ch = '-';
+  std::string out = std::string(KDX_BINARY_DIR) + "/unwind-fixture-" + flat;
+  if (!file_exists(out)) {
+    // A private temporary and an atomic rename: ctest may run two tests that want it at once.
+    std::string tmp = out + ".tmp." + std::to_string(::getpid());
+    std::string cmd = "xz -dc '" + xz + "' > '" + tmp + "' && mv '" + tmp + "' '" + out + "'";
+    if (std::system(cmd.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      return "";
+    }
+  }
+  return out;
+}
 
 namespace {
 template <typename T>

@@ -11,6 +11,10 @@
 
 namespace kdx::test {
 
+// A fixture for real-dump tests: testdata/REL, or testdata/REL.xz decompressed once into the
+// build tree; the environment variable `env` overrides both. "" when absent.
+std::string fixture_file(const std::string& rel, const char* env);
+
 class ElfCoreVirtMemory : public kdx::VirtReader {
  public:
   ~ElfCoreVirtMemory() override;
