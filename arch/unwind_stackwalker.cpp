@@ -62,6 +62,7 @@ std::optional<Frame> Stackwalker::scan_for_caller(uint64_t from) {
       Frame f;
       f.pc = *word;
       f.sp = addr + 8;
+      f.return_address_location = addr;
       f.trust = FrameTrust::Scan;
       f.pc_is_return_address = true;
       return f;

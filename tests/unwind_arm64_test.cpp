@@ -94,6 +94,7 @@ TEST(UnwindArm64, FrameRecordChainWithPacSignedReturns) {
   EXPECT_EQ(w.frames[1].pc, K + 0x2000);
   EXPECT_EQ(w.frames[1].raw_return_address, sign(K + 0x2000, 0x7e42));
   EXPECT_EQ(w.frames[1].sp, r2 + 16);
+  EXPECT_EQ(w.frames[1].return_address_location, r2 + 8);
   EXPECT_EQ(w.frames[1].fp, r1);
   EXPECT_EQ(w.frames[1].trust, FrameTrust::FramePointer);
   EXPECT_TRUE(w.frames[1].pc_is_return_address);
@@ -283,5 +284,18 @@ TEST(UnwindArm64, BlockedTaskStartsFromCpuContext) {
   ASSERT_EQ(w.frames.size(), 2u) << describe(w);
   EXPECT_EQ(w.frames[0].lookup_pc(), K + 0x443);
   EXPECT_EQ(w.frames[1].pc, K + 0x900);
+  EXPECT_EQ(w.stop, StopReason::EndOfStack);
+}
+
+TEST(UnwindArm64, KernelThreadEndsAtRetFromForkWithoutAUserFrame) {
+  Fixture fx;
+  StackBuilder sb(fx.mem, kTop);
+  sb.reserve(336);  // the zeroed pt_regs of a kernel thread, stackframe {0, 0}
+  uint64_t regs_at = sb.sp();
+  uint64_t r1 = Fixture::record(sb, regs_at + kStackframeOffset, sign(kEntry + 0x900, 0x0a0a));  // ret_from_fork
+  sb.reserve(0x20);
+  auto w = unwind_arm64(fx.mem, context(K + 0x5000, sb.sp(), r1), fx.cfg, fx.opts);
+  ASSERT_EQ(w.frames.size(), 2u) << describe(w);
+  EXPECT_EQ(w.frames[1].pc, kEntry + 0x900);
   EXPECT_EQ(w.stop, StopReason::EndOfStack);
 }

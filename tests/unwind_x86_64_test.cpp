@@ -119,6 +119,8 @@ TEST(UnwindX86, OrcChainToEndOfStack) {
   EXPECT_EQ(w.frames[0].trust, FrameTrust::Context);
   EXPECT_EQ(w.frames[1].pc, T + 0x120);
   EXPECT_EQ(w.frames[1].sp, ret_b + 8);
+  EXPECT_EQ(w.frames[1].return_address_location, ret_b);
+  EXPECT_FALSE(w.frames[0].return_address_location.has_value());
   EXPECT_EQ(w.frames[1].fp, c_rbp);
   EXPECT_EQ(w.frames[2].pc, T + 0x220);
   EXPECT_EQ(w.frames[2].sp, ret_c + 8);
@@ -280,6 +282,7 @@ TEST(UnwindX86, FramePointerChainWithoutOrc) {
   EXPECT_EQ(w.stop, StopReason::EndOfStack);
   EXPECT_EQ(w.frames[1].pc, T + 0x1000);
   EXPECT_EQ(w.frames[1].sp, r1 + 16);
+  EXPECT_EQ(w.frames[1].return_address_location, r1 + 8);
   EXPECT_EQ(w.frames[2].pc, T + 0x2000);
   EXPECT_EQ(w.frames[3].pc, T + 0x3000);
   for (size_t i = 1; i < 4; ++i) EXPECT_EQ(w.frames[i].trust, FrameTrust::FramePointer);
@@ -329,6 +332,7 @@ TEST(UnwindX86, ScansWhenNothingElseWorks) {
   EXPECT_EQ(w.frames[1].trust, FrameTrust::Scan);
   EXPECT_EQ(w.frames[1].pc, T + 0x310);
   EXPECT_EQ(w.frames[1].sp, slot + 8);
+  EXPECT_EQ(w.frames[1].return_address_location, slot);
   // Without a text predicate there is no scan and the walk says why it stopped.
   fx.opts.is_kernel_text = nullptr;
   auto none = unwind_x86_64(fx.mem, context(T + 0x800, sb.sp(), 0x17), &orc, fx.opts);

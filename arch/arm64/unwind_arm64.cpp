@@ -117,8 +117,10 @@ std::expected<Frame, StopInfo> Arm64Stackwalker::caller_frame(std::span<const Fr
   if (cfg_.is_exception_entry && cfg_.is_exception_entry(callee.lookup_pc())) {
     auto ex = exception_frame(callee, record);
     if (ex) {
-      bool kernel_record = *next_fp == ex->regs.value[kArm64Fp] && strip(*lr) == ex->pc;
-      bool user_record = *next_fp == 0 && *lr == 0 && ex->user_mode;
+      bool kernel_record = *lr != 0 && *next_fp == ex->regs.value[kArm64Fp] && strip(*lr) == ex->pc;
+      // A kernel thread's ret_from_fork also ends at a {0, 0} record, but its pt_regs are
+      // all zero (copy_thread clears them): that is the end of the stack, not user mode.
+      bool user_record = *next_fp == 0 && *lr == 0 && ex->user_mode && (ex->pc != 0 || ex->sp != 0);
       if (kernel_record || user_record) return ex;
     }
   }
@@ -130,6 +132,7 @@ std::expected<Frame, StopInfo> Arm64Stackwalker::caller_frame(std::span<const Fr
   if (f.pc != *lr) f.raw_return_address = *lr;
   // The caller's sp is not recorded; the record's end is a lower bound and grows with it.
   f.sp = record + 16;
+  f.return_address_location = record + 8;
   f.fp = *next_fp;
   f.trust = FrameTrust::FramePointer;
   f.pc_is_return_address = true;

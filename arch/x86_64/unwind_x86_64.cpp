@@ -125,6 +125,7 @@ std::expected<Frame, StopInfo> X86_64Stackwalker::orc_step(const Frame& callee, 
       if (!ip) return unreadable(ip.error(), "return address");
       f.pc = *ip;
       f.sp = sp;
+      f.return_address_location = sp - 8;
       f.trust = FrameTrust::Cfi;
       f.pc_is_return_address = !e.signal;
       f.regs.set(kX86Rip, f.pc);
@@ -198,6 +199,7 @@ std::expected<Frame, StopInfo> X86_64Stackwalker::frame_pointer_step(const Frame
   Frame f;
   f.pc = *ret;
   f.sp = bp + 16;
+  f.return_address_location = bp + 8;
   f.fp = *next;
   f.trust = FrameTrust::FramePointer;
   f.pc_is_return_address = true;

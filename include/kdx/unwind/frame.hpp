@@ -69,6 +69,9 @@ struct Frame {
   bool user_mode = false;
   // Index into the walk's stack regions of the stack sp is on; -1 when unknown.
   int stack_index = -1;
+  // Where the return address was read from (crash's "#N [stack address]"); unset for
+  // context and exception frames.
+  std::optional<uint64_t> return_address_location;
   // arm64: pc had pointer-authentication bits that were stripped (raw value kept here).
   std::optional<uint64_t> raw_return_address;
 
