@@ -14,14 +14,19 @@ class DisCommand : public Command {
   const char* name() const override { return "dis"; }
   const char* help() const override { return "Disassemble a function or address range from the dump (-l: source lines)"; }
   void configure(CLI::App& sub) override {
-    sub.add_option("what", what_, "symbol, symbol+offset or address")->required();
-    sub.add_option("count", count_, "number of instructions (default: the whole function)");
-    sub.add_option("--files,files", files_, "dump file(s) and vmlinux");
+    sub.add_option("args", args_, "SYMBOL|ADDR [COUNT] then the dump file(s) and vmlinux")->required();
     sub.add_flag("-l", lines_, "show source file:line before each line change");
     sub.add_flag("-r", reverse_, "disassemble from the function start up to the address");
   }
   int run(Session& session) override {
-    session.add_files(files_);
+    what_ = args_.front();
+    std::vector<std::string> files(args_.begin() + 1, args_.end());
+    if (!files.empty() && !files.front().empty() &&
+        files.front().find_first_not_of("0123456789") == std::string::npos) {
+      count_ = std::stoi(files.front());
+      files.erase(files.begin());
+    }
+    session.add_files(files);
     auto tt = session.target();
     if (!tt) return report_error(tt.error());
     analysis::Target& t = **tt;
@@ -79,7 +84,7 @@ class DisCommand : public Command {
  private:
   std::string what_;
   std::optional<int> count_;
-  std::vector<std::string> files_;
+  std::vector<std::string> args_;
   bool lines_ = false, reverse_ = false;
 };
 

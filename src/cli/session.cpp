@@ -101,6 +101,14 @@ Result<analysis::Target*> Session::target() {
   analysis::TargetOptions o;
   o.force = force;
   o.modules_dirs = modules_dirs;
+  // .ko files given on the command line, and the directories of the vmlinux and the dump,
+  // are searched for module debug info (crash needs `mod -s` for each).
+  auto dir_of = [](const std::string& p) {
+    auto slash = p.rfind('/');
+    return slash == std::string::npos ? std::string(".") : p.substr(0, slash);
+  };
+  for (const auto& k : {dump::FileKind::Module, dump::FileKind::Vmlinux, dump::FileKind::Dump})
+    for (const auto& p : paths_of(k)) o.modules_dirs.push_back(dir_of(p));
   auto t = analysis::Target::open(std::move(dump_), std::move(syms_), o);
   if (!t) {
     reset();

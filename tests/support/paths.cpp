@@ -34,7 +34,8 @@ static std::string slurp(const std::string& path) {
 RunResult run_kdx(const std::string& args) {
   static int counter = 0;
   std::string base = temp_path("run" + std::to_string(counter++));
-  std::string cmd = std::string(KDX_BIN) + " " + args + " >" + base + ".out 2>" + base + ".err </dev/null";
+  // Decompressed .xz inputs are cached in the build tree, not in $HOME.
+  std::string cmd = "KDX_CACHE_DIR=" + std::string(KDX_BINARY_DIR) + "/kdx-cache " + std::string(KDX_BIN) + " " + args + " >" + base + ".out 2>" + base + ".err </dev/null";
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
