@@ -94,9 +94,10 @@ run_scenario() {
     local timeout=${TIMEOUT:-300}
     case $arch in
         x86_64)
-            # No ACPI in this kernel: fw_cfg must be named on the command line.
+            # No ACPI in this kernel: fw_cfg must be named on the command line. no_timer_check:
+            # on a loaded host TCG can fail the IO-APIC timer check ("IO-APIC + timer doesn't work").
             qemu=(qemu-system-x86_64 -M pc -cpu qemu64 -kernel "$kdir/arch/x86/boot/bzImage"
-                  -append "console=ttyS0 qemu_fw_cfg.ioport=12@0x510:0:1:4 $cmdline")
+                  -append "console=ttyS0 qemu_fw_cfg.ioport=12@0x510:0:1:4 no_timer_check $cmdline")
             fmts=(elf elf,paging kdump-zlib) ;;
         arm64)
             timeout=${TIMEOUT:-900}
@@ -158,8 +159,8 @@ install_scenario() {
         if [ "$scen" = "$FULL_SCENARIO" ]; then
             local f
             for f in vmcore-d31-lzo.kdump vmcore-d31.flat vmcore-d31-split.1 \
-                     vmcore-d31-split.2 vmcore-d31.elf.xz vmcore.elf.xz vmcore.elf-paging.xz vmcore.kdump-zlib; do
-                install_fixture "$od/$f" "$d/${f/vmcore.kdump-zlib/vmcore-qemu-zlib.flat}"
+                     vmcore-d31-split.2 vmcore-d31.elf.xz vmcore.elf.xz vmcore.elf-paging.xz; do
+                install_fixture "$od/$f" "$d/$f"
             done
         fi
     else
