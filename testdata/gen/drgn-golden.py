@@ -30,7 +30,7 @@ def main():
     show("vmcoreinfo KERNELOFFSET", lambda: next(
         (l.split(b"=")[1].decode() for l in prog["vmcoreinfo_data"].string_().split(b"\n")
          if l.startswith(b"KERNELOFFSET=")), "<none>"))
-    show("jiffies", lambda: hex(prog["jiffies"].value_()))
+    show("jiffies_64", lambda: hex(prog["jiffies_64"].value_()))
     show("panic_cpu", lambda: prog["panic_cpu"].counter.value_())
     show("nr_cpu_ids", lambda: prog["nr_cpu_ids"].value_())
     show("kdx_magic", lambda: hex(prog["kdx_magic"].value_()))
