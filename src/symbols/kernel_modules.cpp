@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "decompressed_file.hpp"
 #include "kdx/symbols/kernel_symbols.hpp"
@@ -43,11 +44,74 @@ std::string normalize_module_name(std::string_view n) {
   return s;
 }
 
+struct KoSection {
+  std::string name;
+  uint64_t flags = 0, size = 0, align = 1;
+};
+
 struct KoFacts {
   std::string modinfo_name;
   std::string vermagic;
   std::map<std::string, uint64_t> section_sizes;
+  std::vector<KoSection> alloc_sections;  // SHF_ALLOC sections in header order
 };
+
+// Fills in the sections the caller did not give by laying the module out as the kernel's
+// layout_sections() (kernel/module/main.c, 4.x-6.x) does: per group -- text, read-only,
+// ro_after_init, writable, rest -- sections in header order at their alignment, each group
+// page-aligned; .init* sections in a separate layout. A group's base comes from a given
+// section of that group (6.4+ allocates each group separately), else from any given section
+// of the same layout (one allocation up to 6.3). Given addresses always win.
+SectionAddresses complete_layout(const std::vector<KoSection>& secs, const SectionAddresses& given) {
+  constexpr uint64_t kRoAfterInit = 0x00200000;  // SHF_RO_AFTER_INIT, set by the module loader
+  const uint64_t masks[5][2] = {{SHF_EXECINSTR | SHF_ALLOC, 0},
+                                {SHF_ALLOC, SHF_WRITE},
+                                {kRoAfterInit | SHF_ALLOC, 0},
+                                {SHF_WRITE | SHF_ALLOC, 0},
+                                {SHF_ALLOC, 0}};
+  struct Placed {
+    uint64_t offset;
+    int group;
+    bool init;
+  };
+  std::map<std::string, Placed> placed;
+  for (int layout = 0; layout < 2; ++layout) {
+    bool init = layout == 1;
+    uint64_t size = 0;
+    for (int m = 0; m < 5; ++m) {
+      for (auto& sec : secs) {
+        uint64_t flags = sec.flags;
+        if (sec.name == ".data..ro_after_init" || sec.name == "__jump_table") flags |= kRoAfterInit;
+        if ((flags & masks[m][0]) != masks[m][0] || (flags & masks[m][1]) || placed.count(sec.name)) continue;
+        if ((sec.name.rfind(".init", 0) == 0) != init) continue;
+        uint64_t a = sec.align ? sec.align : 1;
+        uint64_t off = (size + a - 1) / a * a;
+        placed[sec.name] = {off, m, init};
+        size = off + sec.size;
+      }
+      if (m < 4) size = (size + 4095) & ~uint64_t{4095};
+    }
+  }
+  SectionAddresses out = given;
+  for (auto& [name, p] : placed) {
+    if (out.count(name)) continue;
+    std::optional<uint64_t> base;
+    for (auto& [gname, gaddr] : given) {  // an anchor in the same group first
+      auto it = placed.find(gname);
+      if (it != placed.end() && it->second.init == p.init && it->second.group == p.group) base = gaddr - it->second.offset;
+    }
+    if (!base)
+      for (auto& [gname, gaddr] : given) {
+        auto it = placed.find(gname);
+        if (it != placed.end() && it->second.init == p.init) {
+          base = gaddr - it->second.offset;
+          break;
+        }
+      }
+    if (base) out[name] = *base + p.offset;
+  }
+  return out;
+}
 
 // Reads .modinfo and section sizes of a .ko with libelf.
 Result<KoFacts> read_ko(const std::string& shown, const std::string& real) {
@@ -72,7 +136,11 @@ Result<KoFacts> read_ko(const std::string& shown, const std::string& real) {
       if (!gelf_getshdr(scn, &sh)) continue;
       const char* name = elf_strptr(elf, shstrndx, sh.sh_name);
       if (!name) continue;
-      if (sh.sh_flags & SHF_ALLOC) f.section_sizes[name] = sh.sh_size;
+      // The loader drops SHF_ALLOC from .modinfo and __versions before laying out.
+      if ((sh.sh_flags & SHF_ALLOC) && std::strcmp(name, ".modinfo") != 0 && std::strcmp(name, "__versions") != 0) {
+        f.section_sizes[name] = sh.sh_size;
+        f.alloc_sections.push_back({name, sh.sh_flags, sh.sh_size, sh.sh_addralign});
+      }
       if (std::strcmp(name, ".modinfo") == 0 && sh.sh_type != SHT_NOBITS) {
         Elf_Data* d = elf_getdata(scn, nullptr);
         if (!d || !d->d_buf) continue;
@@ -122,9 +190,9 @@ Result<void> KernelSymbols::add_module(std::string name, const std::string& path
   auto m = std::make_unique<LoadedModule>();
   m->name = std::move(name);
   m->path = *real;
-  m->sections = sections;
+  m->sections = complete_layout(facts->alloc_sections, sections);
   uint64_t lo = UINT64_MAX, hi = 0;
-  for (auto& [sec, addr] : sections) {
+  for (auto& [sec, addr] : m->sections) {
     auto sz = facts->section_sizes.find(sec);
     uint64_t size = sz == facts->section_sizes.end() ? 1 : std::max<uint64_t>(sz->second, 1);
     lo = std::min(lo, addr);

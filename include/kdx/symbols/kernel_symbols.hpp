@@ -133,8 +133,12 @@ class KernelSymbols {
                                     bool hex = false) const;
 
   // Modules. add_module loads `path` (.ko, .ko.xz, .ko.zst, or its .debug) relocated at the
-  // given section addresses; later symbolize()/address_info() cover it. Fails with Io/Format
-  // or Mismatch (file's .modinfo name differs from `name`).
+  // given section addresses (ideally all of mod->sect_attrs); sections not given are placed
+  // the way the kernel's layout_sections() does, from a given section of the same group or
+  // layout (so {".text": module_core} alone works up to 6.3; for 6.4+ give one section per
+  // mem[] region). Later symbolize()/address_info()/lookup_symbol() cover it. Fails with
+  // Io/Format, or Mismatch (.modinfo name differs from `name`, vermagic release differs from
+  // the vmlinux's).
   Result<void> add_module(std::string name, const std::string& path, const SectionAddresses& sections);
   // Finds NAME.ko[.xz|.zst] (also with '-'/'_' swapped) under the given dirs, then
   // /lib/modules/RELEASE and /usr/lib/debug/lib/modules/RELEASE. Fails with NotPresent.
