@@ -554,7 +554,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   // A WARN() whose dump is taken over by another task's dump or by an oops before its stack
   // starts has no stack of its own in the log.
   bool warn_taken_over = false;
-  if (f.rule->title.find("{W}") != std::string::npos) {
+  const bool is_warn = f.rule->title.find("{W}") != std::string::npos;
+  if (f.rule->policy != FramePolicy::None && !header_names_function) {
     static const std::regex pid_re(R"(CPU: [0-9]+ (?:UID: [0-9]+ )?PID: ([0-9]+) )");
     std::smatch hm;
     std::string own_pid = std::regex_search(rep.header, hm, pid_re) ? hm[1].str() : "";
@@ -563,13 +564,17 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       const std::string& t = lines[idx].text;
       if (auto fr = parse_frame(t); fr && !is_held_lock_line(t)) break;
       std::smatch m;
-      if (!own_pid.empty() && std::regex_search(t, m, pid_re) && t.find("Comm:") != std::string::npos &&
+      if (is_warn && !own_pid.empty() && std::regex_search(t, m, pid_re) && t.find("Comm:") != std::string::npos &&
           m[1].str() != own_pid) {
         warn_taken_over = true;
         break;
       }
       if (std::any_of(found.begin(), found.end(), [&](const Found& o) {
-            return o.line == idx && o.rule->fatal && !o.rule->panic_only;
+            // "invalid opcode", arm's "Internal error" and the BUG() after a checker's message
+            // belong to the same oops.
+            return o.line == idx && (o.rule->fatal || o.rule->type.starts_with("KASAN")) && !o.rule->panic_only &&
+                   !o.rule->title.starts_with("invalid opcode") && !o.rule->title.starts_with("Internal error") &&
+                   !o.rule->title.starts_with("kernel BUG") && !o.rule->title.starts_with("BUG: corrupted list");
           })) {
         warn_taken_over = true;
         break;
