@@ -482,6 +482,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     if (!fr) continue;
     fr->line = idx;
     if (is_held_lock_line(t) || (idx > 0 && trim(lines[idx - 1].text).ends_with("disabled at:"))) fr->source = "lock";
+    // debugobjects' "hint: func" names the object's callback, not a frame of this stack.
+    if (trim(t).starts_with("ODEBUG:")) fr->source = "lock";
     if (fr->source.empty()) fr->source = idx == f.line ? "header" : frame_source(t);
     if (sec == Section::Alloc) {
       fr->source = "alloc";
