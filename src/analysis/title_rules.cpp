@@ -47,7 +47,8 @@ std::vector<HeaderRule> build_rules() {
                    "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
   r.push_back(rule(R"(BUG: unable to handle kernel\s*$)", "BUG: unable to handle kernel", "MEMORY_SAFETY_BUG", 0,
                    P::None));
-  r.push_back(rule(R"(general protection fault)", "general protection fault in {F}", "DoS"));
+  // "traps: comm[pid] general protection fault ip:..." is a user-space fault, not an oops.
+  r.push_back(rule(R"(^(?!.*traps: ).*general protection fault)", "general protection fault in {F}", "DoS"));
   r.push_back(rule(R"(stack segment: [0-9a-f]{4})", "stack segment fault in {F}", "DoS"));
   r.push_back(rule(R"(divide(?: |_)error: [0-9a-f]{4})", "divide error in {F}", "DoS"));
   r.push_back(rule(R"((?:^|Oops: )int3: )", "int3 in {F}", "DoS"));
