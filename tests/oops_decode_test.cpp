@@ -126,3 +126,40 @@ TEST(CodeDecode, BadLineGivesError) {
   auto cd2 = decode_code_line("Code: 4 zz <q>", "");
   EXPECT_FALSE(cd2.error.empty());
 }
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "kdx/analysis/oops_report.hpp"
+#include "support/paths.hpp"
+
+// Truncated logs, binary noise and absurd lines must give a report (maybe empty), never a crash;
+// run under ASan/UBSan in CI.
+TEST(OopsHostile, TruncatedAndRandomInputs) {
+  for (const char* name : {"seed003_x86_ro_write.log", "seed002_arm64_hrtimer.log", "seed001_list_corruption_then_paging.log"}) {
+    std::ifstream in(kdx::test::source_path(std::string("tests/data/oops/") + name), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    ASSERT_FALSE(text.empty());
+    size_t titled = 0;
+    for (size_t cut = 0; cut <= text.size(); cut += 29) {
+      auto r = analyze_log(std::string_view(text).substr(0, cut));
+      titled += r.title.has_value();
+    }
+    EXPECT_GT(titled, 0u) << name;
+  }
+  std::mt19937 rng(12345);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int round = 0; round < 50; ++round) {
+    std::string junk;
+    for (int i = 0; i < 4000; ++i) junk += static_cast<char>(byte(rng));
+    (void)analyze_log(junk);
+  }
+  auto r = analyze_log("Code: " + std::string(100000, '<') + "\nBUG: unable to handle page fault for address: " +
+                       std::string(5000, 'f') + "\nRIP: 0010:" + std::string(3000, 'x') + "+0x1/0x2\n");
+  EXPECT_TRUE(r.title.has_value());
+  auto cd = decode_code_line("Code: <48> <89> (e5", "x86_64");
+  (void)cd;
+}

@@ -280,3 +280,9 @@ TEST(OopsKinds, InterleavedCallersAreSeparated) {
   for (const auto& f : r.frames) EXPECT_NE(f.function, "other_task_func");
   EXPECT_EQ(r.title.value_or(""), "BUG: unable to handle kernel NULL pointer dereference in first_func");
 }
+
+TEST(OopsKinds, UserSpaceTrapIsNotACrash) {
+  auto r = analyze_log("[ 36.8][ T3615] traps: a.out[3615] general protection fault ip:7feb96eb56a1 sp:20000fd0 "
+                       "error:0 in a.out[7feb96e75000+84000]\n");
+  EXPECT_FALSE(r.title);
+}

@@ -5,6 +5,7 @@
 
 #include "kdx/analysis/code_decode.hpp"
 #include "kdx/analysis/fault_decode.hpp"
+#include "kdx/analysis/oops_guilty.hpp"
 #include "kdx/analysis/oops_lines.hpp"
 #include "kdx/analysis/oops_report.hpp"
 #include "kdx/analysis/title_rules.hpp"
@@ -14,11 +15,6 @@ namespace {
 
 constexpr size_t kMaxReportLines = 400;
 
-struct Found {
-  size_t line = 0;
-  const HeaderRule* rule = nullptr;
-  std::vector<std::string> groups;
-};
 
 // Which header rule, if any, starts a report on this line.
 // A register or stack dump within the next lines: tells a report from a plain message.
@@ -32,7 +28,7 @@ bool dump_follows(const std::vector<LogLine>& lines, size_t index) {
   return false;
 }
 
-std::optional<Found> match_header(const std::vector<LogLine>& lines, size_t index) {
+std::optional<HeaderMatch> match_header(const std::vector<LogLine>& lines, size_t index) {
   const std::string& t = lines[index].text;
   if (t.size() < 5) return std::nullopt;
   // Cheap prefilter: every header holds one of these words.
@@ -51,7 +47,7 @@ std::optional<Found> match_header(const std::vector<LogLine>& lines, size_t inde
     std::smatch m;
     if (std::regex_search(t, m, r.pattern)) {
       if (r.needs_dump && !dump_follows(lines, index)) continue;
-      Found f;
+      HeaderMatch f;
       f.line = index;
       f.rule = &r;
       for (size_t g = 0; g < m.size(); ++g) f.groups.push_back(m[g].matched ? m[g].str() : std::string());
@@ -59,26 +55,6 @@ std::optional<Found> match_header(const std::vector<LogLine>& lines, size_t inde
     }
   }
   return std::nullopt;
-}
-
-// "#0: ffff888 (&lock){+.+.}, at: func+0x1/0x2": lockdep's list of held locks, not a stack.
-bool is_held_lock_line(std::string_view t) {
-  t = trim(t);
-  // Lockdep's irq-state history and preempt-count origin name where, not who.
-  if (t.find("last enabled at") != std::string_view::npos || t.find("last disabled at") != std::string_view::npos ||
-      t.starts_with("Preemption disabled at") || t.starts_with("irq event stamp"))
-    return true;
-  if (t.size() < 3 || t[0] != '#') return false;
-  size_t i = 1;
-  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
-  return i > 1 && i < t.size() && t[i] == ':';
-}
-
-bool is_stack_header(std::string_view t) {
-  t = trim(t);
-  return t.starts_with("Call Trace") || t.starts_with("Call trace") || t.starts_with("Backtrace:") ||
-         t.starts_with("NMI backtrace for cpu") ||
-         t.starts_with("backtrace:") || t == "stack backtrace:";
 }
 
 std::string frame_source(std::string_view text) {
@@ -93,7 +69,7 @@ std::string frame_source(std::string_view text) {
 }
 
 // The warning kinds syzkaller names after the checker rather than the function.
-std::string warning_subtype(const Found& f, const std::vector<LogLine>& lines) {
+std::string warning_subtype(const HeaderMatch& f, const std::vector<LogLine>& lines) {
   const std::string file = f.groups.size() > 1 ? f.groups[1] : "";
   std::string func = f.groups.size() > 2 ? base_function(f.groups[2]) : "";
   if (auto plus = func.find('+'); plus != std::string::npos) func.resize(plus);
@@ -112,22 +88,11 @@ std::string warning_subtype(const Found& f, const std::vector<LogLine>& lines) {
   return "";
 }
 
-std::optional<size_t> first_index(const std::vector<OopsFrame>& frames, auto pred) {
-  for (size_t i = 0; i < frames.size(); ++i) {
-    if (pred(frames[i])) return i;
-  }
-  return std::nullopt;
-}
-
-struct Region {
-  size_t begin = 0;
-  size_t end = 0;
-};
 
 // Report lines: from the header to the end-of-trace marker, the next unrelated report, or a limit.
 // With printk caller ids, lines from other tasks/CPUs are interleaved noise and dropped.
-std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::vector<Found>& found, size_t which) {
-  const Found& f = found[which];
+std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::vector<HeaderMatch>& found, size_t which) {
+  const HeaderMatch& f = found[which];
   const std::string& caller = lines[f.line].caller;
   std::vector<size_t> out;
   bool seen_frames = false;
@@ -171,181 +136,12 @@ Section section_after(std::string_view t, Section cur) {
   return cur;
 }
 
-// Frames of the code that detected the stall and printed this report.
-bool is_stall_detector(std::string_view function) {
-  static const std::regex re(
-      "^(.*sched_show_task|print_other_cpu_stall|print_cpu_stall|check_cpu_stall|rcu_.*|"
-      "nmi_cpu_backtrace|nmi_trigger_.*|arch_trigger_.*|dump_cpu_task|watchdog_timer_fn|watchdog_overflow_callback)$",
-      std::regex::ECMAScript | std::regex::optimize);
-  return std::regex_match(base_function(function), re);
-}
-
-// Frames of the stall detector and the timer interrupt that runs it.
-bool is_stall_plumbing(std::string_view function) {
-  static const std::regex re(
-      "^(.*sched_show_task|print_other_cpu_stall|print_cpu_stall|check_cpu_stall|rcu_.*|"
-      "update_process_times|tick_.*|__hrtimer_run_queues|hrtimer_interrupt|.*apic_timer_interrupt.*|"
-      "__handle_domain_irq|handle_domain_irq|__irq_svc|__irq_usr|"
-      "nmi_.*|arch_trigger_.*|dump_cpu_task|watchdog_timer_fn|.*_timer_interrupt|"
-      "__sysvec_.*|sysvec_.*|asm_.*|irq_exit.*|__irq_exit.*|do_softirq_own_stack|do_softirq|__do_softirq|"
-      "handle_softirqs|"
-      "arch_timer_handler_.*|handle_percpu_devid_irq|generic_handle_.*|gic_handle_irq|el1_interrupt|"
-      "el1h_64_irq.*|call_on_irq_stack|do_interrupt_handler)$",
-      std::regex::ECMAScript | std::regex::optimize);
-  std::string f = base_function(function);
-  return std::regex_match(f, re);
-}
-
-// Allocation wrappers a leak passes through on its way to the caller that owns the memory.
-bool is_leak_allocator(std::string_view f) {
-  static const std::regex re(
-      "^(kmemleak.*|create_object|__create_object|sock_kmalloc|sk_prot_alloc|__alloc_skb|alloc_skb.*|"
-      "dev_alloc_skb|__dev_alloc_skb|netdev_alloc_.*|napi_alloc_.*|"
-      "__netdev_alloc_skb|netdev_alloc_skb|__napi_alloc_skb|radix_tree_node_alloc|xas_alloc|xas_create|"
-      "idr_get_free|kmemdup|kstrdup|kstrndup|kobject_set_name_vargs|kvasprintf.*|sk_alloc|"
-      "__d_alloc|d_alloc|alloc_inode|new_inode.*|__register_sysctl_table)$",
-      std::regex::ECMAScript | std::regex::optimize);
-  return std::regex_match(std::string(f), re);
-}
-
 // Frameless titles whose kernel message is always followed by a stack dump.
 bool expects_stack(std::string_view title) {
   return title.starts_with("BUG: Object already free") || title.starts_with("BUG: Dentry still in use") ||
          title.starts_with("BUG: unable to handle kernel");
 }
-
-std::string pick_guilty(const Found& f, const std::vector<OopsFrame>& frames, const std::vector<LogLine>& lines,
-                        const std::vector<size_t>& region, bool ignore_header_func) {
-  const HeaderRule& r = *f.rule;
-  if (r.frame_group > 0 && !ignore_header_func && static_cast<size_t>(r.frame_group) < f.groups.size()) {
-    std::string hf = f.groups[r.frame_group];
-    if (auto plus = hf.find('+'); plus != std::string::npos) hf.resize(plus);
-    if (!hf.empty() && hf.find('/') == std::string::npos && !is_skipped_frame(hf) && hf != "0x0" &&
-        !hf.starts_with("0x") && !(hf.size() >= 8 && parse_hex(hf)))
-      return hf;
-  }
-  // Held-lock lines name where locks were taken; only the "returning with locks held" report
-  // is about them.
-  const bool locks_matter = r.title.find("lock held when returning") != std::string::npos ||
-                            r.title.find("held lock freed") != std::string::npos;
-  auto usable = [locks_matter](const OopsFrame& fr) {
-    return fr.reliable && fr.source != "lr" && (fr.source != "lock" || locks_matter) && !fr.function.empty() &&
-           !is_skipped_frame(fr.function);
-  };
-  for (size_t idx : region) {
-    auto t = trim(lines[idx].text);
-    if (t.starts_with("last function: ")) return std::string(trim(t.substr(15)));
-  }
-  switch (r.policy) {
-    case FramePolicy::None:
-      return "";
-    case FramePolicy::Leak: {
-      bool after_bt = false;
-      // Leak frames are the ones listed after "backtrace:".
-      for (size_t idx : region) {
-        auto t = trim(lines[idx].text);
-        if (t.starts_with("backtrace:")) {
-          after_bt = true;
-          continue;
-        }
-        if (!after_bt) continue;
-        auto fr = parse_frame(lines[idx].text);
-        if (!fr) {
-          if (!t.empty()) break;
-          continue;
-        }
-        auto b = base_function(fr->function);
-        if (usable(*fr) && !is_leak_allocator(b))
-          return fr->function;
-      }
-      return "";
-    }
-    case FramePolicy::Hung: {
-      if (auto i = first_index(frames, [&](const OopsFrame& fr) { return usable(fr) && !is_wait_frame(fr.function); }))
-        return frames[*i].function;
-      return "";
-    }
-    case FramePolicy::Stall: {
-      // The stall detector's own frames and the RCU grace-period kthread's stack say nothing
-      // about the loop; the stalled context's frames follow them. The looping function is the
-      // one called by the first generic dispatch frame (syscall, vfs, socket, softirq, work).
-      std::vector<const OopsFrame*> ctx;
-      std::vector<const OopsFrame*> stack;
-      auto flush = [&]() {
-        bool gp = std::any_of(stack.begin(), stack.end(), [](const OopsFrame* fr) {
-          return base_function(fr->function) == "rcu_gp_kthread";
-        });
-        if (!gp) ctx.insert(ctx.end(), stack.begin(), stack.end());
-        stack.clear();
-      };
-      size_t fi = 0;
-      for (size_t idx : region) {
-        if (is_stack_header(lines[idx].text)) flush();
-        for (; fi < frames.size() && frames[fi].line == idx; ++fi) {
-          const OopsFrame& fr = frames[fi];
-          if (!fr.reliable || fr.source == "lr" || fr.source == "lock" || fr.function.empty()) continue;
-          stack.push_back(&fr);
-        }
-      }
-      flush();
-      // An RCU stall report that shows only sleeping tasks (no interrupted context: no kernel
-      // IP and no interrupt entry) does not show the looping code at all.
-      if (r.title.find("rcu detected stall") != std::string::npos &&
-          std::none_of(ctx.begin(), ctx.end(), [](const OopsFrame* fr) {
-            static const std::regex irq_entry(
-                "^(.*apic_timer_interrupt.*|gic_handle_irq|el1_interrupt|el1h_64_irq.*|__irq_svc|irq_exit.*|"
-                ".*_timer_interrupt|sysvec_.*|asm_sysvec_.*|call_on_irq_stack|do_interrupt_handler)$");
-            return fr->source == "ip" || std::regex_match(base_function(fr->function), irq_entry);
-          }))
-        return "";
-      // Past the detector, the first printed instruction pointer is where the stalled code was
-      // interrupted: start there when the report has one.
-      if (auto d = std::find_if(ctx.begin(), ctx.end(), [](const OopsFrame* fr) { return is_stall_detector(fr->function); });
-          d != ctx.end()) {
-        auto k = std::find_if(d, ctx.end(), [](const OopsFrame* fr) { return fr->source == "ip"; });
-        if (k != ctx.end()) ctx.erase(ctx.begin(), k);
-      }
-      std::erase_if(ctx, [](const OopsFrame* fr) { return is_stall_plumbing(fr->function); });
-      for (size_t i = 0; i < ctx.size(); ++i) {
-        if (title_function(ctx[i]->function) == "smp_call_function") return ctx[i]->function;
-        if (!is_anchor_frame(ctx[i]->function)) continue;
-        if (i > 0 && !is_skipped_frame(ctx[i - 1]->function) && !is_anchor_frame(ctx[i - 1]->function))
-          return ctx[i - 1]->function;
-      }
-      for (const auto* fr : ctx) {
-        if (!is_skipped_frame(fr->function) && !is_stall_plumbing(fr->function)) return fr->function;
-      }
-      return "";
-    }
-    case FramePolicy::Generic:
-      break;
-  }
-  if (locks_matter) {
-    // These reports are about a lock: the place it was taken is the culprit.
-    for (size_t idx : region) {
-      auto t = trim(lines[idx].text);
-      if (t.find(", at: ") == std::string_view::npos || is_held_lock_line(t)) continue;
-      if (auto fr = parse_frame(t); fr && usable(*fr)) return fr->function;
-    }
-    for (const auto& fr : frames) {
-      if (fr.source == "lock" && usable(fr)) return fr.function;
-    }
-  }
-  if (r.type == "LOCKDEP" || r.type == "ATOMIC_SLEEP") {
-    // Lockdep prints held locks and dependency chains first; the task's own stack comes after
-    // "stack backtrace:" and is what the report is about.
-    for (size_t idx : region) {
-      if (trim(lines[idx].text) != "stack backtrace:") continue;
-      for (const auto& fr : frames) {
-        if (fr.line > idx && usable(fr)) return fr.function;
-      }
-    }
-  }
-  if (auto i = first_index(frames, usable)) return frames[*i].function;
-  return "";
-}
-
-std::string expand_title(const Found& f, const std::string& guilty, const std::vector<LogLine>& lines,
+std::string expand_title(const HeaderMatch& f, const std::string& guilty, const std::vector<LogLine>& lines,
                          const std::string& access, const std::string& wsub) {
   std::string out;
   const std::string& t = f.rule->title;
@@ -393,7 +189,7 @@ std::set<uint64_t> addresses_in(std::string_view t) {
 OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   OopsReport rep;
   auto lines = split_console_log(text);
-  std::vector<Found> found;
+  std::vector<HeaderMatch> found;
   for (size_t i = 0; i < lines.size(); ++i) {
     if (auto f = match_header(lines, i)) found.push_back(std::move(*f));
   }
@@ -441,7 +237,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   // fatal oops: the oops is the crash and the warning is context (seed 001: a list_add WARNING,
   // then the paging request). With panic_on_warn the panic comes before the end marker.
   {
-    const Found& p = found[*primary];
+    const HeaderMatch& p = found[*primary];
     if (p.rule->title.find("{W}") != std::string::npos) {
       auto lines_of_p = report_lines(lines, found, *primary);
       bool ended = !lines_of_p.empty() && lines[lines_of_p.back()].text.find("---[ end trace") != std::string::npos;
@@ -464,7 +260,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       }
     }
   }
-  const Found& f = found[*primary];
+  const HeaderMatch& f = found[*primary];
   rep.start_line = f.line;
   rep.header = std::string(trim(lines[f.line].text));
   rep.type = f.rule->type;
@@ -482,6 +278,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     if (!fr) continue;
     fr->line = idx;
     if (is_held_lock_line(t) || (idx > 0 && trim(lines[idx - 1].text).ends_with("disabled at:"))) fr->source = "lock";
+    // debugobjects' "hint: func" names the object's callback, not a frame of this stack.
+    if (trim(t).starts_with("ODEBUG:")) fr->source = "lock";
     if (fr->source.empty()) fr->source = idx == f.line ? "header" : frame_source(t);
     if (sec == Section::Alloc) {
       fr->source = "alloc";
@@ -554,7 +352,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   // A WARN() whose dump is taken over by another task's dump or by an oops before its stack
   // starts has no stack of its own in the log.
   bool warn_taken_over = false;
-  if (f.rule->title.find("{W}") != std::string::npos) {
+  const bool is_warn = f.rule->title.find("{W}") != std::string::npos;
+  if (f.rule->policy != FramePolicy::None && !header_names_function) {
     static const std::regex pid_re(R"(CPU: [0-9]+ (?:UID: [0-9]+ )?PID: ([0-9]+) )");
     std::smatch hm;
     std::string own_pid = std::regex_search(rep.header, hm, pid_re) ? hm[1].str() : "";
@@ -563,13 +362,17 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       const std::string& t = lines[idx].text;
       if (auto fr = parse_frame(t); fr && !is_held_lock_line(t)) break;
       std::smatch m;
-      if (!own_pid.empty() && std::regex_search(t, m, pid_re) && t.find("Comm:") != std::string::npos &&
+      if (is_warn && !own_pid.empty() && std::regex_search(t, m, pid_re) && t.find("Comm:") != std::string::npos &&
           m[1].str() != own_pid) {
         warn_taken_over = true;
         break;
       }
-      if (std::any_of(found.begin(), found.end(), [&](const Found& o) {
-            return o.line == idx && o.rule->fatal && !o.rule->panic_only;
+      if (std::any_of(found.begin(), found.end(), [&](const HeaderMatch& o) {
+            // "invalid opcode", arm's "Internal error" and the BUG() after a checker's message
+            // belong to the same oops.
+            return o.line == idx && (o.rule->fatal || o.rule->type.starts_with("KASAN")) && !o.rule->panic_only &&
+                   !o.rule->title.starts_with("invalid opcode") && !o.rule->title.starts_with("Internal error") &&
+                   !o.rule->title.starts_with("kernel BUG") && !o.rule->title.starts_with("BUG: corrupted list");
           })) {
         warn_taken_over = true;
         break;
@@ -623,7 +426,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   } else if (f.rule->fatal && f.rule->policy != FramePolicy::None && !has_stack && !has_trace_frames) {
     rep.corrupted = true;
     rep.corrupted_reason = "no call trace";
-  } else if (header_names_function && std::any_of(found.begin(), found.end(), [&](const Found& o) {
+  } else if (header_names_function && std::any_of(found.begin(), found.end(), [&](const HeaderMatch& o) {
                return o.line > f.line && o.line <= f.line + 3 && !o.rule->panic_only &&
                       std::find(region.begin(), region.end(), o.line) != region.end();
              })) {

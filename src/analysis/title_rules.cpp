@@ -47,7 +47,8 @@ std::vector<HeaderRule> build_rules() {
                    "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
   r.push_back(rule(R"(BUG: unable to handle kernel\s*$)", "BUG: unable to handle kernel", "MEMORY_SAFETY_BUG", 0,
                    P::None));
-  r.push_back(rule(R"(general protection fault)", "general protection fault in {F}", "DoS"));
+  // "traps: comm[pid] general protection fault ip:..." is a user-space fault, not an oops.
+  r.push_back(rule(R"(^(?!.*traps: ).*general protection fault)", "general protection fault in {F}", "DoS"));
   r.push_back(rule(R"(stack segment: [0-9a-f]{4})", "stack segment fault in {F}", "DoS"));
   r.push_back(rule(R"(divide(?: |_)error: [0-9a-f]{4})", "divide error in {F}", "DoS"));
   r.push_back(rule(R"((?:^|Oops: )int3: )", "int3 in {F}", "DoS"));
@@ -185,7 +186,7 @@ const std::regex& skip_regex() {
       "ref_tracker_.*|ida_free|ida_alloc.*|idr_.*|"
       "post_alloc_hook|__set_page_owner|set_page_owner|prep_new_page|get_page_from_freelist|"
       "free_pages.*|__free_pages.*|free_unref_page.*|free_pcp_.*|"
-      "stack_trace_consume_entry|arch_stack_walk|__unwind_start|unwind_.*|"
+      "stack_trace_consume_entry|arch_stack_walk|"
       "_copy_to_iter|_copy_from_iter|copy_to_iter|copy_from_iter|copyout|copyin|copy_page_to_iter.*|"
       "copy_page_from_iter.*|__copy_to_iter|instrument_copy_.*|"
       "queue_work.*|__queue_work|mod_timer|__mod_timer|del_timer.*|lock_timer_base|try_to_del_timer_sync|"
@@ -214,7 +215,7 @@ const std::regex& skip_regex() {
       "_*kmalloc.*|_R.*rust_begin_unwind.*|_R.*panic.*|rust_helper_.*|__bad_stack|__stack_chk_fail|df_debug|"
       "check_panic_on_warn|panic_saved_regs|debug_check_no_locks_freed|kmem_cache_free|kmem_cache_free_bulk|"
       "__sk_destruct|sk_destruct|__sk_free|sk_free|sock_put|__sock_put|"
-      "__get_wchan|get_wchan|sk_stop_timer.*|sk_reset_timer|free_large_kmalloc|__kfree.*|kfree_.*|"
+      "sk_stop_timer.*|sk_reset_timer|free_large_kmalloc|__kfree.*|kfree_.*|"
       "kernel_fpu_begin.*|skb_put|skb_push|skb_pull|__skb_put|__skb_push|kfree_skb.*|__kfree_skb|"
       "kfree_skbmem|warn_alloc|handle_overflow|ubsan_epilogue|val_to_string|__schedule_bug|__panic|"
       "handle_bad_stack|do_tag_check_fault|do_tag_recovery|report_tag_fault|"
