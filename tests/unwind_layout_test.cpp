@@ -87,7 +87,11 @@ TEST(UnwindLayout, Arm64PtRegsStackframeMatchesDwarf) {
   auto sf = struct_layout(vmlinux, "pt_regs", "stackframe");
   ASSERT_TRUE(sf.offset);
   EXPECT_EQ(*sf.offset, kdx::unwind::Arm64UnwindConfig{}.pt_regs_stackframe_offset);
-  EXPECT_EQ(*struct_layout(vmlinux, "pt_regs", "pstate").offset, kdx::unwind::kArm64Pstate * 8);
+  // pt_regs starts with user_pt_regs (inside an anonymous union): x0..x30 sp pc pstate.
+  auto user = struct_layout(vmlinux, "user_pt_regs", "pstate");
+  ASSERT_TRUE(user.offset && user.size);
+  EXPECT_EQ(*user.offset, kdx::unwind::kArm64Pstate * 8);
+  EXPECT_EQ(*user.size, kdx::unwind::kArm64PtRegsCount * 8);
   auto ctx = struct_layout(vmlinux, "cpu_context", "pc");
   ASSERT_TRUE(ctx.size && ctx.offset);
   EXPECT_EQ(*ctx.offset, 96u);
