@@ -33,7 +33,7 @@ TEST(ReportReal, NullDerefReportReachesTheSeedConclusions) {
   ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
   const std::string& o = r.out;
   EXPECT_TRUE(has(o, "RELEASE: 6.1.192")) << o;
-  EXPECT_TRUE(has(o, "KASLR: 0x3c800000 (VMCOREINFO KERNELOFFSET)")) << o;
+  EXPECT_TRUE(has(o, "KASLR: 0x3c800000 (KERNELOFFSET from VMCOREINFO")) << o;
   EXPECT_TRUE(has(o, "title: BUG: unable to handle kernel NULL pointer dereference in kdx_deref")) << o;
   EXPECT_TRUE(has(o, "address: 0x0000000000000008  (null+offset)")) << o;
   // The backtrace crosses the exception into the module and reaches the syscall entry.

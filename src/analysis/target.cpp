@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "kdx/symbols/kaslr.hpp"
 #include "kdx/symbols/kernel_match.hpp"
 #include "kdx/unwind/arm64_unwinder.hpp"
 #include "kdx/unwind/x86_64_unwinder.hpp"
@@ -42,20 +43,24 @@ Result<std::unique_ptr<Target>> Target::open(std::unique_ptr<dump::Dump> dump,
   if (!t->arch_ && t->syms_) t->arch_ = find_arch(t->syms_->machine());
   t->vmi_ = t->dump_->vmcoreinfo() ? t->dump_->vmcoreinfo() : &t->empty_vmi_;
   if (!t->dump_->vmcoreinfo()) t->notes.push_back("the dump has no VMCOREINFO: kernel structures need a vmlinux");
-  if (auto off = t->vmi_->kernel_offset()) {
-    t->kaslr_ = *off;
-    t->kaslr_source_ = "VMCOREINFO KERNELOFFSET";
-  } else if (t->syms_) {
-    // Derive the slide from a symbol the running kernel exported with its run-time address.
-    for (const char* name : {"init_uts_ns", "swapper_pg_dir", "_stext"}) {
-      auto run = t->vmi_->symbol(name);
-      auto link = t->syms_->symbol_address(name);
-      if (run && link) {
-        t->kaslr_ = *run - *link;
-        t->kaslr_source_ = fmt::format("VMCOREINFO SYMBOL({}) minus its vmlinux address", name);
-        break;
-      }
+  if (t->syms_) {
+    // VMCOREINFO's KERNELOFFSET, cross-checked against (or else derived from) its SYMBOL()s.
+    std::map<std::string, uint64_t> syms;
+    for (const auto& [k, v] : t->vmi_->entries())
+      if (k.starts_with("SYMBOL(") && k.ends_with(")"))
+        if (auto a = t->vmi_->symbol(std::string_view(k).substr(7, k.size() - 8))) syms[k.substr(7, k.size() - 8)] = *a;
+    auto k = symbols::find_kaslr_offset(*t->syms_, t->vmi_->kernel_offset(), syms);
+    if (k) {
+      t->kaslr_ = k->offset;
+      t->kaslr_source_ = k->how;
+    } else if (k.error().code == ErrorCode::Mismatch && !t->opts_.force) {
+      return std::unexpected(k.error());
+    } else {
+      t->notes.push_back("KASLR offset: " + k.error().message);
     }
+  } else if (auto off = t->vmi_->kernel_offset()) {
+    t->kaslr_ = *off;
+    t->kaslr_source_ = "KERNELOFFSET from VMCOREINFO";
   }
   if (t->syms_) {
     if (t->kaslr_) t->syms_->set_kaslr_offset(*t->kaslr_);
@@ -294,14 +299,12 @@ Result<unwind::WalkResult> Target::walk(const unwind::RegisterSet& regs, bool pc
     c.kernel_pac_mask = vmi_->number_u64("KERNELPACMASK").value_or(0);
     c.va_bits = unsigned(vmi_->number("VA_BITS").value_or(48));
     if (auto off = layout_->member_offset("pt_regs", "stackframe")) c.pt_regs_stackframe_offset = *off;
-    c.is_exception_entry = [this](uint64_t a) {
-      if (!syms_) return false;
-      auto h = syms_->symbolize(a);
-      if (!h) return false;
-      const std::string& n = h->name;
-      return (n.starts_with("el1h_64_") || n.starts_with("el0t_64_") || n.starts_with("el1t_64_") ||
-              n.starts_with("el0t_32_")) && n.find("handler") == std::string::npos;
-    };
+    // Return addresses inside the exception entry code ([__entry_text_start, __entry_text_end))
+    // mean the caller's state is a pt_regs on the stack.
+    std::optional<uint64_t> es, ee;
+    if (auto v = layout_->symbol_address("__entry_text_start")) es = *v;
+    if (auto v = layout_->symbol_address("__entry_text_end")) ee = *v;
+    if (es && ee) c.is_exception_entry = [lo = *es, hi = *ee](uint64_t a) { return a >= lo && a < hi; };
     return unwind::unwind_arm64(**m, regs, c, o);
   }
   return unwind::unwind_x86_64(**m, regs, orc(), o);
