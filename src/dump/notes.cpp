@@ -10,8 +10,9 @@ static uint64_t align4(uint64_t v) { return (v + 3) & ~uint64_t{3}; }
 Result<void> parse_notes(const ByteSource& src, uint64_t off, uint64_t size, NoteSet& out) {
   if (off > src.size() || size > src.size() - off || size > src.backing_size()) {
     return std::unexpected(Error{ErrorCode::Truncated,
-                                 fmt::format("notes: {:#x} bytes at offset {:#x} extend past end of file ({:#x})", size,
-                                             off, src.size()),
+                                 fmt::format("notes: {:#x} bytes at offset {:#x}: expected inside the file ({:#x} "
+                                             "bytes, {:#x} stored)",
+                                             size, off, src.size(), src.backing_size()),
                                  src.name(), off, {}});
   }
   const uint64_t end = off + size;
