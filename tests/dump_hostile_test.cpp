@@ -203,6 +203,21 @@ TEST(Hostile, FlattenedRecordBackwardsOrPast2To63) {
   }
 }
 
+TEST(Hostile, FlattenedGapCannotInflateAllocations) {
+  // Found by the fuzzer: a record far out makes the reassembled file huge and sparse; a
+  // note area inside the zero gap must not make kdx allocate its size.
+  Bytes k = small_kdump();
+  put_le(k, 4096 + 48, 0x2000, 8);          // offset_note
+  put_le(k, 4096 + 56, 1ull << 36, 8);      // size_note: 64 GiB
+  Bytes flat = flatten(k);
+  flat.resize(flat.size() - 16);            // drop the end marker, then add a far record
+  put_be(flat, flat.size(), 1ull << 40, 8);
+  put_be(flat, flat.size(), 1, 8);
+  flat.push_back(0);
+  expect_cli_error(flat, "flat-gap-notes", {"notes", "expected inside the file", "stored"});
+  expect_open_fails(flat, "flat-gap-notes");
+}
+
 TEST(Hostile, RandomByteFlipsNeverCrash) {
   // Not a fuzzer, just a cheap sweep: flip bytes across the headers and read every page.
   Bytes base = small_kdump("mixed");

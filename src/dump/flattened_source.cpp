@@ -34,6 +34,7 @@ class FlattenedSource : public ByteSource {
       : ByteSource(raw->name()), raw_(std::move(raw)), pieces_(std::move(pieces)), size_(size) {}
   uint64_t size() const override { return size_; }
   bool flattened() const override { return true; }
+  uint64_t backing_size() const override { return raw_->size(); }
 
   Result<void> read(uint64_t off, std::span<uint8_t> out, const char* what) const override {
     if (off > size_ || out.size() > size_ - off) {

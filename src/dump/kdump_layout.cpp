@@ -6,6 +6,8 @@
 namespace kdx::dump {
 namespace {
 
+constexpr uint64_t kMaxVmcoreinfoArea = 1 << 20;  // the kernel's VMCOREINFO fits in one page
+
 std::unexpected<Error> bad(const ByteSource& s, ErrorCode c, uint64_t off, std::string msg) {
   return std::unexpected(Error{c, std::move(msg), s.name(), off, {}});
 }
@@ -110,6 +112,11 @@ Result<KdumpHeader> read_kdump_header(const ByteSource& s) {
                fmt::format("bitmap_blocks {}: {:#x} bytes of bitmaps at {:#x} run past the end of the file ({:#x})",
                            h.bitmap_blocks, bitmap_len, h.bitmap_offset(), s.size()));
   }
+  if (bitmap_len > s.backing_size()) {
+    return bad(s, ErrorCode::Corrupt, 436,
+               fmt::format("bitmap_blocks {}: {:#x} bytes of bitmaps, more than the file stores ({:#x})",
+                           h.bitmap_blocks, bitmap_len, s.backing_size()));
+  }
   if (h.max_mapnr > bitmap_len / 2 * 8) {  // compared in bits: max_mapnr + 7 could wrap
     return bad(s, ErrorCode::Corrupt, h.header_version >= 6 ? sub + 96 : 440,
                fmt::format("max_mapnr {:#x}: expected at most {:#x} pages, the bits in half of the bitmap blocks",
@@ -124,6 +131,10 @@ Result<KdumpHeader> read_kdump_header(const ByteSource& s) {
     return {};
   };
   if (auto r = check_area(h.offset_note, h.size_note, 48, "offset_note/size_note"); !r) return std::unexpected(r.error());
+  if (h.size_vmcoreinfo > kMaxVmcoreinfoArea) {
+    return bad(s, ErrorCode::Corrupt, sub + 40,
+               fmt::format("size_vmcoreinfo {:#x}: expected at most {:#x}", h.size_vmcoreinfo, kMaxVmcoreinfoArea));
+  }
   if (auto r = check_area(h.offset_vmcoreinfo, h.size_vmcoreinfo, 32, "offset_vmcoreinfo/size_vmcoreinfo"); !r)
     return std::unexpected(r.error());
   return h;

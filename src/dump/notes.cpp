@@ -8,10 +8,11 @@ namespace kdx::dump {
 static uint64_t align4(uint64_t v) { return (v + 3) & ~uint64_t{3}; }
 
 Result<void> parse_notes(const ByteSource& src, uint64_t off, uint64_t size, NoteSet& out) {
-  if (off > src.size() || size > src.size() - off) {
+  if (off > src.size() || size > src.size() - off || size > src.backing_size()) {
     return std::unexpected(Error{ErrorCode::Truncated,
-                                 fmt::format("notes: {:#x} bytes at offset {:#x} extend past end of file ({:#x})", size,
-                                             off, src.size()),
+                                 fmt::format("notes: {:#x} bytes at offset {:#x}: expected inside the file ({:#x} "
+                                             "bytes, {:#x} stored)",
+                                             size, off, src.size(), src.backing_size()),
                                  src.name(), off, {}});
   }
   const uint64_t end = off + size;
@@ -32,8 +33,10 @@ Result<void> parse_notes(const ByteSource& src, uint64_t off, uint64_t size, Not
                                                pos, *namesz, *descsz, end),
                                    src.name(), pos, {}});
     }
-    std::string name(*namesz, '\0');
-    if (*namesz) {
+    // Real note names are a few bytes ("CORE", "VMCOREINFO", "QEMU"); a longer one is
+    // skipped unread rather than allocated.
+    std::string name(*namesz <= 64 ? *namesz : 0, '\0');
+    if (!name.empty()) {
       auto r = src.read(name_off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(name.data()), name.size()), "note name");
       if (!r) return r;
     }
@@ -41,6 +44,12 @@ Result<void> parse_notes(const ByteSource& src, uint64_t off, uint64_t size, Not
     if (name == "CORE" && *type == 1 /* NT_PRSTATUS */) {
       out.prstatus.push_back({desc_off, *descsz});
     } else if (name == "VMCOREINFO") {
+      if (*descsz > kMaxVmcoreinfo) {
+        return std::unexpected(Error{ErrorCode::Corrupt,
+                                     fmt::format("VMCOREINFO note at {:#x}: {} bytes, expected at most {}", pos,
+                                                 *descsz, kMaxVmcoreinfo),
+                                     src.name(), pos, {}});
+      }
       if (!out.vmcoreinfo) {
         std::string text(*descsz, '\0');
         auto r = src.read(desc_off, std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size()),

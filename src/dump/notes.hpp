@@ -11,6 +11,9 @@
 
 namespace kdx::dump {
 
+// VMCOREINFO is a few KiB (the kernel reserves one page); more is not a VMCOREINFO.
+inline constexpr uint64_t kMaxVmcoreinfo = 1 << 20;
+
 struct NoteSet {
   struct RawPrStatus {
     uint64_t desc_offset = 0;

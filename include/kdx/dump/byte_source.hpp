@@ -30,6 +30,10 @@ class ByteSource {
   virtual std::optional<std::span<const uint8_t>> view(uint64_t off, uint64_t len) const = 0;
   // Whether this source reassembles a flattened (makedumpfile -F) file.
   virtual bool flattened() const { return false; }
+  // Bytes actually stored behind this source. For a flattened file the logical size() can
+  // be far larger (unwritten gaps read as zeros), so anything a reader allocates from file
+  // fields is capped by this instead.
+  virtual uint64_t backing_size() const { return size(); }
 
   // Little-endian integer reads with the field name in the error.
   Result<uint16_t> u16(uint64_t off, const char* what) const { return get<uint16_t>(off, what); }
