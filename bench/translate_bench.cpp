@@ -4,8 +4,6 @@
 // scattered 4K vmalloc area, the kernel image in 2M pages), writes it as an ELF vmcore that
 // drgn can open, and times kdx and drgn on the same address list in the same run.
 // Usage: translate_bench [COUNT] [--no-drgn] [--write-core PATH (write the vmcore and exit)]
-#include <elf.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +17,7 @@
 #include "kdx/arch/arch_backend.hpp"
 #include "kdx/memory/kernel_address_space.hpp"
 #include "support/pagetable_fake_phys.hpp"
+#include "support/pagetable_vmcore_writer.hpp"
 
 // With the dump reader in the tree, kdx is also timed reading the same vmcore file drgn reads.
 #if __has_include("kdx/dump/dump.hpp")
@@ -65,69 +64,15 @@ void build(Machine& m) {
       top_va);
 }
 
-// An ELF64 ET_CORE like /proc/vmcore: a VMCOREINFO note and PT_LOADs with both addresses.
+// An ELF64 ET_CORE like /proc/vmcore: the direct map over all RAM, the kernel image, and
+// the image alias of the tables (init_top_pgt is an image symbol, drgn reads it there).
 bool write_elf(const Machine& m, const std::string& path) {
-  std::vector<uint8_t> note;
-  auto put32 = [&](uint32_t v) { note.insert(note.end(), reinterpret_cast<uint8_t*>(&v), reinterpret_cast<uint8_t*>(&v) + 4); };
-  const char name[] = "VMCOREINFO";
-  put32(sizeof name);
-  put32(uint32_t(m.vmcoreinfo.size()));
-  put32(0);
-  note.insert(note.end(), name, name + sizeof name);
-  while (note.size() % 4) note.push_back(0);
-  note.insert(note.end(), m.vmcoreinfo.begin(), m.vmcoreinfo.end());
-  while (note.size() % 4) note.push_back(0);
-
-  const int nph = 4;
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_CORE;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_phoff = sizeof eh;
-  eh.e_ehsize = sizeof eh;
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = nph;
-  uint64_t note_off = sizeof eh + nph * sizeof(Elf64_Phdr);
-  uint64_t data_off = (note_off + note.size() + 4095) & ~4095ULL;
-  Elf64_Phdr ph[nph]{};
-  ph[0].p_type = PT_NOTE;
-  ph[0].p_offset = note_off;
-  ph[0].p_filesz = ph[0].p_memsz = note.size();
-  ph[1].p_type = PT_LOAD;  // the direct map over all RAM
-  ph[1].p_offset = data_off;
-  ph[1].p_vaddr = kPob;
-  ph[1].p_paddr = 0;
-  ph[1].p_filesz = ph[1].p_memsz = kRam;
-  ph[1].p_flags = PF_R | PF_W | PF_X;
-  ph[2] = ph[1];  // the kernel image, sharing the same bytes
-  ph[2].p_offset = data_off + (16ULL << 20);
-  ph[2].p_vaddr = kText;
-  ph[2].p_paddr = 16ULL << 20;
-  ph[2].p_filesz = ph[2].p_memsz = 16ULL << 20;
-  ph[3] = ph[1];  // the image alias of the tables (init_top_pgt is an image symbol)
-  ph[3].p_offset = data_off + (48ULL << 20);
-  ph[3].p_vaddr = 0xffffffff80000000ULL + (48ULL << 20);
-  ph[3].p_paddr = 48ULL << 20;
-  ph[3].p_filesz = ph[3].p_memsz = 16ULL << 20;
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(&eh), sizeof eh);
-  f.write(reinterpret_cast<const char*>(ph), sizeof ph);
-  f.write(reinterpret_cast<const char*>(note.data()), note.size());
-  std::vector<char> pad(data_off - note_off - note.size(), 0);
-  f.write(pad.data(), pad.size());
-  std::vector<uint8_t> page(4096);
-  for (uint64_t pa = 0; pa < kRam; pa += 4096) {
-    for (int i = 0; i < 4096; i += 8) {
-      uint64_t v = m.mem.read_u64(pa + i);
-      std::memcpy(&page[i], &v, 8);
-    }
-    f.write(reinterpret_cast<const char*>(page.data()), 4096);
-  }
-  return bool(f);
+  return pagetable_test::write_pagetable_vmcore(
+      m.mem, 62, m.vmcoreinfo,
+      {{0, kPob, kRam},
+       {16ULL << 20, kText, 16ULL << 20},
+       {48ULL << 20, 0xffffffff80000000ULL + (48ULL << 20), 16ULL << 20}},
+      path);
 }
 
 double ns_per(std::chrono::steady_clock::duration d, size_t n) {
