@@ -4,6 +4,7 @@
 // scattered 4K vmalloc area, the kernel image in 2M pages), writes it as an ELF vmcore that
 // drgn can open, and times kdx and drgn on the same address list in the same run.
 // Usage: translate_bench [COUNT] [--no-drgn] [--write-core PATH (write the vmcore and exit)]
+//        translate_bench [COUNT] [--no-drgn] --dump VMCORE   (a real dump: direct-map and _stext addresses)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -83,8 +84,9 @@ struct Timings {
   double uncached, cold, cached, read1;
 };
 
-Timings time_kdx(PhysReader& phys, const std::string& vmcoreinfo, const std::vector<uint64_t>& addrs, const char* label) {
-  auto as = KernelAddressSpace::from_vmcoreinfo(*find_arch("x86_64"), phys, parse_vmcoreinfo_text(vmcoreinfo));
+Timings time_kdx(PhysReader& phys, const VmcoreinfoMap& kv, const std::vector<uint64_t>& addrs, const char* label,
+                 const ArchBackend& arch = *find_arch("x86_64")) {
+  auto as = KernelAddressSpace::from_vmcoreinfo(arch, phys, kv);
   if (!as) {
     fmt::print(stderr, "config: {}\n", as.error().to_string());
     std::exit(1);
@@ -114,17 +116,99 @@ Timings time_kdx(PhysReader& phys, const std::string& vmcoreinfo, const std::vec
   return t;
 }
 
+
+// Runs drgn on the same core and address list and prints the ratios; returns 0.
+int run_drgn(const std::string& core, const std::vector<uint64_t>& addrs, const Timings& t, bool remove_core) {
+  std::string list = std::string(KDX_BENCH_TMP) + "/translate_bench.addrs";
+  {
+    std::ofstream f(list);
+    for (uint64_t a : addrs) f << fmt::format("{:x}\n", a);
+  }
+  std::string cmd = fmt::format("/usr/bin/python3 {} {} {} 2>&1", KDX_BENCH_DRGN_SCRIPT, core, list);
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096] = {};
+  std::string out;
+  while (p && fgets(buf, sizeof buf, p)) out += buf;
+  int rc = p ? pclose(p) : -1;
+  if (remove_core) std::remove(core.c_str());
+  std::remove(list.c_str());
+  double drgn_ns = 0, loop_ns = 0;
+  long failures = 0;
+  if (rc != 0 || std::sscanf(out.c_str(), "%lf %lf %ld", &drgn_ns, &loop_ns, &failures) != 3) {
+    fmt::print("drgn: did not run ({})\n", out.empty() ? "no output" : out);
+    return 0;
+  }
+  fmt::print("drgn prog.read(a, 1):   {:8.1f} ns/address (python loop alone {:.1f}; {} faults)\n", drgn_ns, loop_ns, failures);
+  fmt::print("ratio drgn / kdx (last kdx run): uncached {:.1f}x, cached {:.1f}x, read-1-byte {:.1f}x; "
+             "(drgn - python loop) / kdx read-1-byte: {:.1f}x\n",
+             drgn_ns / t.uncached, drgn_ns / t.cached, drgn_ns / t.read1, (drgn_ns - loop_ns) / t.read1);
+  return 0;
+}
+
+// A real dump: random bytes of the dumped RAM through the direct map, plus the kernel text
+// after SYMBOL(_stext). Needs the dump reader.
+int bench_real_dump(const std::string& path, size_t count, bool drgn) {
+#ifdef KDX_BENCH_HAS_DUMP
+  auto d = dump::open_dump({path});
+  if (!d) {
+    fmt::print(stderr, "open_dump: {}\n", d.error().to_string());
+    return 1;
+  }
+  const ArchBackend* arch = find_arch(dump::arch_name((*d)->arch()));
+  if (!arch || !(*d)->vmcoreinfo()) {
+    fmt::print(stderr, "{}: unsupported arch or no VMCOREINFO\n", path);
+    return 1;
+  }
+  VmcoreinfoMap kv((*d)->vmcoreinfo()->entries().begin(), (*d)->vmcoreinfo()->entries().end());
+  auto as = KernelAddressSpace::from_vmcoreinfo(*arch, **d, kv);
+  if (!as) {
+    fmt::print(stderr, "config: {}\n", as.error().to_string());
+    return 1;
+  }
+  uint64_t total = 0;
+  for (const auto& r : (*d)->phys_ranges()) total += r.end - r.start;
+  auto stext = vmcoreinfo_optional_hex(kv, "SYMBOL(_stext)");
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> addrs;
+  while (addrs.size() < count && total) {
+    uint64_t r = rng();
+    if (r % 10 == 0 && stext && *stext) {
+      addrs.push_back(**stext + rng() % (8ULL << 20));
+      continue;
+    }
+    uint64_t off = rng() % total;
+    for (const auto& pr : (*d)->phys_ranges()) {
+      if (off < pr.end - pr.start) {
+        if (auto va = (*as)->walker().phys_to_direct_map(pr.start + off)) addrs.push_back(*va);
+        break;
+      }
+      off -= pr.end - pr.start;
+    }
+  }
+  fmt::print("{}: {} addresses (90% direct map over the dumped RAM, 10% kernel text)\n", path, addrs.size());
+  Timings t = time_kdx(**d, kv, addrs, "real dump", *arch);
+  return drgn ? run_drgn(path, addrs, t, /*remove_core=*/false) : 0;
+#else
+  (void)count;
+  (void)drgn;
+  fmt::print(stderr, "{}: this build has no dump reader\n", path);
+  return 1;
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   size_t count = 1000000;
   bool drgn = true;
-  std::string write_core;
+  std::string write_core, real_dump;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--no-drgn") drgn = false;
     else if (std::string(argv[i]) == "--write-core" && i + 1 < argc) write_core = argv[++i];
+    else if (std::string(argv[i]) == "--dump" && i + 1 < argc) real_dump = argv[++i];
     else count = std::stoul(argv[i]);
   }
+  if (!real_dump.empty()) return bench_real_dump(real_dump, count, drgn);
   Machine m;
   build(m);
   if (!write_core.empty()) return write_elf(m, write_core) ? 0 : 1;
@@ -139,11 +223,11 @@ int main(int argc, char** argv) {
     }
   }
   fmt::print("addresses: {} (50% direct map 4K/2M, 40% vmalloc 4K, 10% kernel text 2M)\n", count);
-  Timings t = time_kdx(m.mem, m.vmcoreinfo, addrs, "in-memory fake phys");
+  Timings t = time_kdx(m.mem, parse_vmcoreinfo_text(m.vmcoreinfo), addrs, "in-memory fake phys");
   if (!drgn) return 0;
 
   std::string dir = std::string(KDX_BENCH_TMP);
-  std::string core = dir + "/translate_bench.vmcore", list = dir + "/translate_bench.addrs";
+  std::string core = dir + "/translate_bench.vmcore";
   if (!write_elf(m, core)) {
     fmt::print(stderr, "cannot write {}\n", core);
     return 1;
@@ -155,30 +239,10 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "open_dump: {}\n", d.error().to_string());
       return 1;
     }
-    t = time_kdx(**d, m.vmcoreinfo, addrs, "ELF vmcore via open_dump");
+    t = time_kdx(**d, parse_vmcoreinfo_text(m.vmcoreinfo), addrs, "ELF vmcore via open_dump");
   }
 #endif
-  {
-    std::ofstream f(list);
-    for (uint64_t a : addrs) f << fmt::format("{:x}\n", a);
-  }
-  std::string cmd = fmt::format("/usr/bin/python3 {} {} {} 2>&1", KDX_BENCH_DRGN_SCRIPT, core, list);
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096] = {};
-  std::string out;
-  while (p && fgets(buf, sizeof buf, p)) out += buf;
-  int rc = p ? pclose(p) : -1;
-  std::remove(core.c_str());
-  std::remove(list.c_str());
-  double drgn_ns = 0, loop_ns = 0;
-  long failures = 0;
-  if (rc != 0 || std::sscanf(out.c_str(), "%lf %lf %ld", &drgn_ns, &loop_ns, &failures) != 3) {
-    fmt::print("drgn: did not run ({})\n", out.empty() ? "no output" : out);
-    return 0;
-  }
-  fmt::print("drgn prog.read(a, 1):   {:8.1f} ns/address (python loop alone {:.1f}; {} faults)\n", drgn_ns, loop_ns, failures);
-  fmt::print("ratio drgn / kdx (last kdx run): uncached {:.1f}x, cached {:.1f}x, read-1-byte {:.1f}x; "
-             "(drgn - python loop) / kdx read-1-byte: {:.1f}x\n",
-             drgn_ns / t.uncached, drgn_ns / t.cached, drgn_ns / t.read1, (drgn_ns - loop_ns) / t.read1);
-  return 0;
+  return run_drgn(core, addrs, t, /*remove_core=*/true);
+
+
 }
