@@ -4,8 +4,7 @@
 // scattered 4K vmalloc area, the kernel image in 2M pages), writes it as an ELF vmcore that
 // drgn can open, and times kdx and drgn on the same address list in the same run.
 // Usage: translate_bench [COUNT] [--no-drgn] [--write-core PATH (write the vmcore and exit)]
-#include <elf.h>
-
+//        translate_bench [COUNT] [--no-drgn] --dump VMCORE   (a real dump: direct-map and _stext addresses)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +18,7 @@
 #include "kdx/arch/arch_backend.hpp"
 #include "kdx/memory/kernel_address_space.hpp"
 #include "support/pagetable_fake_phys.hpp"
+#include "support/pagetable_vmcore_writer.hpp"
 
 // With the dump reader in the tree, kdx is also timed reading the same vmcore file drgn reads.
 #if __has_include("kdx/dump/dump.hpp")
@@ -65,69 +65,15 @@ void build(Machine& m) {
       top_va);
 }
 
-// An ELF64 ET_CORE like /proc/vmcore: a VMCOREINFO note and PT_LOADs with both addresses.
+// An ELF64 ET_CORE like /proc/vmcore: the direct map over all RAM, the kernel image, and
+// the image alias of the tables (init_top_pgt is an image symbol, drgn reads it there).
 bool write_elf(const Machine& m, const std::string& path) {
-  std::vector<uint8_t> note;
-  auto put32 = [&](uint32_t v) { note.insert(note.end(), reinterpret_cast<uint8_t*>(&v), reinterpret_cast<uint8_t*>(&v) + 4); };
-  const char name[] = "VMCOREINFO";
-  put32(sizeof name);
-  put32(uint32_t(m.vmcoreinfo.size()));
-  put32(0);
-  note.insert(note.end(), name, name + sizeof name);
-  while (note.size() % 4) note.push_back(0);
-  note.insert(note.end(), m.vmcoreinfo.begin(), m.vmcoreinfo.end());
-  while (note.size() % 4) note.push_back(0);
-
-  const int nph = 4;
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_CORE;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_phoff = sizeof eh;
-  eh.e_ehsize = sizeof eh;
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = nph;
-  uint64_t note_off = sizeof eh + nph * sizeof(Elf64_Phdr);
-  uint64_t data_off = (note_off + note.size() + 4095) & ~4095ULL;
-  Elf64_Phdr ph[nph]{};
-  ph[0].p_type = PT_NOTE;
-  ph[0].p_offset = note_off;
-  ph[0].p_filesz = ph[0].p_memsz = note.size();
-  ph[1].p_type = PT_LOAD;  // the direct map over all RAM
-  ph[1].p_offset = data_off;
-  ph[1].p_vaddr = kPob;
-  ph[1].p_paddr = 0;
-  ph[1].p_filesz = ph[1].p_memsz = kRam;
-  ph[1].p_flags = PF_R | PF_W | PF_X;
-  ph[2] = ph[1];  // the kernel image, sharing the same bytes
-  ph[2].p_offset = data_off + (16ULL << 20);
-  ph[2].p_vaddr = kText;
-  ph[2].p_paddr = 16ULL << 20;
-  ph[2].p_filesz = ph[2].p_memsz = 16ULL << 20;
-  ph[3] = ph[1];  // the image alias of the tables (init_top_pgt is an image symbol)
-  ph[3].p_offset = data_off + (48ULL << 20);
-  ph[3].p_vaddr = 0xffffffff80000000ULL + (48ULL << 20);
-  ph[3].p_paddr = 48ULL << 20;
-  ph[3].p_filesz = ph[3].p_memsz = 16ULL << 20;
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(&eh), sizeof eh);
-  f.write(reinterpret_cast<const char*>(ph), sizeof ph);
-  f.write(reinterpret_cast<const char*>(note.data()), note.size());
-  std::vector<char> pad(data_off - note_off - note.size(), 0);
-  f.write(pad.data(), pad.size());
-  std::vector<uint8_t> page(4096);
-  for (uint64_t pa = 0; pa < kRam; pa += 4096) {
-    for (int i = 0; i < 4096; i += 8) {
-      uint64_t v = m.mem.read_u64(pa + i);
-      std::memcpy(&page[i], &v, 8);
-    }
-    f.write(reinterpret_cast<const char*>(page.data()), 4096);
-  }
-  return bool(f);
+  return pagetable_test::write_pagetable_vmcore(
+      m.mem, 62, m.vmcoreinfo,
+      {{0, kPob, kRam},
+       {16ULL << 20, kText, 16ULL << 20},
+       {48ULL << 20, 0xffffffff80000000ULL + (48ULL << 20), 16ULL << 20}},
+      path);
 }
 
 double ns_per(std::chrono::steady_clock::duration d, size_t n) {
@@ -138,8 +84,9 @@ struct Timings {
   double uncached, cold, cached, read1;
 };
 
-Timings time_kdx(PhysReader& phys, const std::string& vmcoreinfo, const std::vector<uint64_t>& addrs, const char* label) {
-  auto as = KernelAddressSpace::from_vmcoreinfo(*find_arch("x86_64"), phys, parse_vmcoreinfo_text(vmcoreinfo));
+Timings time_kdx(PhysReader& phys, const VmcoreinfoMap& kv, const std::vector<uint64_t>& addrs, const char* label,
+                 const ArchBackend& arch = *find_arch("x86_64")) {
+  auto as = KernelAddressSpace::from_vmcoreinfo(arch, phys, kv);
   if (!as) {
     fmt::print(stderr, "config: {}\n", as.error().to_string());
     std::exit(1);
@@ -169,17 +116,99 @@ Timings time_kdx(PhysReader& phys, const std::string& vmcoreinfo, const std::vec
   return t;
 }
 
+
+// Runs drgn on the same core and address list and prints the ratios; returns 0.
+int run_drgn(const std::string& core, const std::vector<uint64_t>& addrs, const Timings& t, bool remove_core) {
+  std::string list = std::string(KDX_BENCH_TMP) + "/translate_bench.addrs";
+  {
+    std::ofstream f(list);
+    for (uint64_t a : addrs) f << fmt::format("{:x}\n", a);
+  }
+  std::string cmd = fmt::format("/usr/bin/python3 {} {} {} 2>&1", KDX_BENCH_DRGN_SCRIPT, core, list);
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096] = {};
+  std::string out;
+  while (p && fgets(buf, sizeof buf, p)) out += buf;
+  int rc = p ? pclose(p) : -1;
+  if (remove_core) std::remove(core.c_str());
+  std::remove(list.c_str());
+  double drgn_ns = 0, loop_ns = 0;
+  long failures = 0;
+  if (rc != 0 || std::sscanf(out.c_str(), "%lf %lf %ld", &drgn_ns, &loop_ns, &failures) != 3) {
+    fmt::print("drgn: did not run ({})\n", out.empty() ? "no output" : out);
+    return 0;
+  }
+  fmt::print("drgn prog.read(a, 1):   {:8.1f} ns/address (python loop alone {:.1f}; {} faults)\n", drgn_ns, loop_ns, failures);
+  fmt::print("ratio drgn / kdx (last kdx run): uncached {:.1f}x, cached {:.1f}x, read-1-byte {:.1f}x; "
+             "(drgn - python loop) / kdx read-1-byte: {:.1f}x\n",
+             drgn_ns / t.uncached, drgn_ns / t.cached, drgn_ns / t.read1, (drgn_ns - loop_ns) / t.read1);
+  return 0;
+}
+
+// A real dump: random bytes of the dumped RAM through the direct map, plus the kernel text
+// after SYMBOL(_stext). Needs the dump reader.
+int bench_real_dump(const std::string& path, size_t count, bool drgn) {
+#ifdef KDX_BENCH_HAS_DUMP
+  auto d = dump::open_dump({path});
+  if (!d) {
+    fmt::print(stderr, "open_dump: {}\n", d.error().to_string());
+    return 1;
+  }
+  const ArchBackend* arch = find_arch(dump::arch_name((*d)->arch()));
+  if (!arch || !(*d)->vmcoreinfo()) {
+    fmt::print(stderr, "{}: unsupported arch or no VMCOREINFO\n", path);
+    return 1;
+  }
+  VmcoreinfoMap kv((*d)->vmcoreinfo()->entries().begin(), (*d)->vmcoreinfo()->entries().end());
+  auto as = KernelAddressSpace::from_vmcoreinfo(*arch, **d, kv);
+  if (!as) {
+    fmt::print(stderr, "config: {}\n", as.error().to_string());
+    return 1;
+  }
+  uint64_t total = 0;
+  for (const auto& r : (*d)->phys_ranges()) total += r.end - r.start;
+  auto stext = vmcoreinfo_optional_hex(kv, "SYMBOL(_stext)");
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> addrs;
+  while (addrs.size() < count && total) {
+    uint64_t r = rng();
+    if (r % 10 == 0 && stext && *stext) {
+      addrs.push_back(**stext + rng() % (8ULL << 20));
+      continue;
+    }
+    uint64_t off = rng() % total;
+    for (const auto& pr : (*d)->phys_ranges()) {
+      if (off < pr.end - pr.start) {
+        if (auto va = (*as)->walker().phys_to_direct_map(pr.start + off)) addrs.push_back(*va);
+        break;
+      }
+      off -= pr.end - pr.start;
+    }
+  }
+  fmt::print("{}: {} addresses (90% direct map over the dumped RAM, 10% kernel text)\n", path, addrs.size());
+  Timings t = time_kdx(**d, kv, addrs, "real dump", *arch);
+  return drgn ? run_drgn(path, addrs, t, /*remove_core=*/false) : 0;
+#else
+  (void)count;
+  (void)drgn;
+  fmt::print(stderr, "{}: this build has no dump reader\n", path);
+  return 1;
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   size_t count = 1000000;
   bool drgn = true;
-  std::string write_core;
+  std::string write_core, real_dump;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--no-drgn") drgn = false;
     else if (std::string(argv[i]) == "--write-core" && i + 1 < argc) write_core = argv[++i];
+    else if (std::string(argv[i]) == "--dump" && i + 1 < argc) real_dump = argv[++i];
     else count = std::stoul(argv[i]);
   }
+  if (!real_dump.empty()) return bench_real_dump(real_dump, count, drgn);
   Machine m;
   build(m);
   if (!write_core.empty()) return write_elf(m, write_core) ? 0 : 1;
@@ -194,11 +223,11 @@ int main(int argc, char** argv) {
     }
   }
   fmt::print("addresses: {} (50% direct map 4K/2M, 40% vmalloc 4K, 10% kernel text 2M)\n", count);
-  Timings t = time_kdx(m.mem, m.vmcoreinfo, addrs, "in-memory fake phys");
+  Timings t = time_kdx(m.mem, parse_vmcoreinfo_text(m.vmcoreinfo), addrs, "in-memory fake phys");
   if (!drgn) return 0;
 
   std::string dir = std::string(KDX_BENCH_TMP);
-  std::string core = dir + "/translate_bench.vmcore", list = dir + "/translate_bench.addrs";
+  std::string core = dir + "/translate_bench.vmcore";
   if (!write_elf(m, core)) {
     fmt::print(stderr, "cannot write {}\n", core);
     return 1;
@@ -210,30 +239,10 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "open_dump: {}\n", d.error().to_string());
       return 1;
     }
-    t = time_kdx(**d, m.vmcoreinfo, addrs, "ELF vmcore via open_dump");
+    t = time_kdx(**d, parse_vmcoreinfo_text(m.vmcoreinfo), addrs, "ELF vmcore via open_dump");
   }
 #endif
-  {
-    std::ofstream f(list);
-    for (uint64_t a : addrs) f << fmt::format("{:x}\n", a);
-  }
-  std::string cmd = fmt::format("/usr/bin/python3 {} {} {} 2>&1", KDX_BENCH_DRGN_SCRIPT, core, list);
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096] = {};
-  std::string out;
-  while (p && fgets(buf, sizeof buf, p)) out += buf;
-  int rc = p ? pclose(p) : -1;
-  std::remove(core.c_str());
-  std::remove(list.c_str());
-  double drgn_ns = 0, loop_ns = 0;
-  long failures = 0;
-  if (rc != 0 || std::sscanf(out.c_str(), "%lf %lf %ld", &drgn_ns, &loop_ns, &failures) != 3) {
-    fmt::print("drgn: did not run ({})\n", out.empty() ? "no output" : out);
-    return 0;
-  }
-  fmt::print("drgn prog.read(a, 1):   {:8.1f} ns/address (python loop alone {:.1f}; {} faults)\n", drgn_ns, loop_ns, failures);
-  fmt::print("ratio drgn / kdx (last kdx run): uncached {:.1f}x, cached {:.1f}x, read-1-byte {:.1f}x; "
-             "(drgn - python loop) / kdx read-1-byte: {:.1f}x\n",
-             drgn_ns / t.uncached, drgn_ns / t.cached, drgn_ns / t.read1, (drgn_ns - loop_ns) / t.read1);
-  return 0;
+  return run_drgn(core, addrs, t, /*remove_core=*/true);
+
+
 }

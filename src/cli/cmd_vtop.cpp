@@ -17,6 +17,11 @@
 #include "kdx/dump/dump.hpp"
 #define KDX_VTOP_HAS_DUMP 1
 #endif
+// With the symbolizer, a VMLINUX refines KASLR bases and kernel-section region names.
+#if __has_include("kdx/symbols/kernel_symbols.hpp")
+#include "kdx/symbols/kernel_symbols.hpp"
+#define KDX_VTOP_HAS_SYMBOLS 1
+#endif
 
 namespace kdx::cli {
 namespace {
@@ -75,7 +80,28 @@ class VtopCommand : public Command {
       return kExitUnreadable;
     }
     VmcoreinfoMap kv(vi->entries().begin(), vi->entries().end());
-    return explain(*arch, **dump, kv, *vaddr, root, json_ || session.json);
+    SymbolLookup symbols;
+#ifdef KDX_VTOP_HAS_SYMBOLS
+    if (session.has_vmlinux()) {
+      auto syms = session.vmlinux();
+      if (!syms) {
+        fmt::print(stderr, "kdx vtop: {} (continuing without symbols)\n", syms.error().to_string());
+      } else {
+        const symbols::KernelSymbols* ks = *syms;
+        // symbol_address() is a runtime address once the KASLR offset is set; if nobody set
+        // it yet, apply VMCOREINFO's KERNELOFFSET here rather than changing shared state.
+        uint64_t slide = 0;
+        if (ks->kaslr_offset() == 0)
+          if (auto k = vmcoreinfo_optional_hex(kv, "KERNELOFFSET"); k && *k) slide = **k;
+        symbols = [ks, slide](std::string_view name) -> std::optional<uint64_t> {
+          auto a = ks->symbol_address(name);
+          if (!a) return std::nullopt;
+          return *a + slide;
+        };
+      }
+    }
+#endif
+    return explain(*arch, **dump, kv, *vaddr, root, json_ || session.json, symbols);
 #else
     (void)root;
     fmt::print(stderr, "kdx vtop: this build has no dump reader yet (branch 'dump' not merged)\n");
@@ -85,8 +111,8 @@ class VtopCommand : public Command {
 
   // Exit code: 0 mapped, 1 (partial) when the address is not mapped (the walk says why).
   static int explain(const ArchBackend& arch, PhysReader& phys, const VmcoreinfoMap& kv, uint64_t vaddr,
-                     std::optional<uint64_t> root, bool json) {
-    auto as = KernelAddressSpace::from_vmcoreinfo(arch, phys, kv);
+                     std::optional<uint64_t> root, bool json, const SymbolLookup& symbols) {
+    auto as = KernelAddressSpace::from_vmcoreinfo(arch, phys, kv, symbols);
     if (!as) {
       fmt::print(stderr, "kdx vtop: {}\n", as.error().to_string());
       return kExitUnreadable;
