@@ -137,6 +137,21 @@ TEST(PrintkRing, ReservedRecordIsSkipped) {
   auto log = read_kernel_log(b.mem, kdx::dump::Vmcoreinfo::parse(kVmcoreinfo61));
   ASSERT_TRUE(log);
   ASSERT_EQ(log->records.size(), 1u);
+  // The head record being written is not a lost record, but the user is told.
+  EXPECT_EQ(log->skipped, 0u);
+  ASSERT_EQ(log->notes.size(), 1u);
+  EXPECT_NE(log->notes[0].find("still being written"), std::string::npos);
+}
+
+TEST(PrintkRing, ReservedRecordInTheMiddleIsCounted) {
+  RingBuilder b;
+  b.add(0, 0, 0, "done");
+  b.add(1, 1, 0, "never finished", 0);
+  b.add(2, 2, 0, "after");
+  b.set_ids(0, 2);
+  auto log = read_kernel_log(b.mem, kdx::dump::Vmcoreinfo::parse(kVmcoreinfo61));
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->records.size(), 2u);
   EXPECT_EQ(log->skipped, 1u);
 }
 

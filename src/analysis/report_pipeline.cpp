@@ -119,7 +119,7 @@ struct Pipeline {
   std::optional<int> ctx_cpu;
 
   void context() {
-    if (auto c = t.dump().crashed_cpu()) r.crashed_cpu = c->cpu;
+    if (auto c = t.crashed_cpu()) r.crashed_cpu = *c;
     else if (ctx_cpu) r.crashed_cpu = ctx_cpu;
     else if (t.dump().cpus().size() == 1) r.crashed_cpu = 0;
     if (!r.crashed_cpu) {

@@ -1,6 +1,7 @@
 // Target: ties the dump, vmlinux, page tables, layouts and kernel readers of one crashed system together.
 #include "kdx/analysis/target.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kdx/symbols/kaslr.hpp"
@@ -45,10 +46,11 @@ Result<std::unique_ptr<Target>> Target::open(std::unique_ptr<dump::Dump> dump,
   if (!t->dump_->vmcoreinfo()) t->notes.push_back("the dump has no VMCOREINFO: kernel structures need a vmlinux");
   if (t->syms_) {
     // VMCOREINFO's KERNELOFFSET, cross-checked against (or else derived from) its SYMBOL()s.
+    // Only SYMBOL()s that are addresses inside the kernel image: some are not (mem_section
+    // is the value of the pointer with SPARSEMEM_EXTREME, prb's target is data).
     std::map<std::string, uint64_t> syms;
-    for (const auto& [k, v] : t->vmi_->entries())
-      if (k.starts_with("SYMBOL(") && k.ends_with(")"))
-        if (auto a = t->vmi_->symbol(std::string_view(k).substr(7, k.size() - 8))) syms[k.substr(7, k.size() - 8)] = *a;
+    for (const char* name : {"_stext", "init_uts_ns", "swapper_pg_dir", "init_top_pgt", "node_online_map"})
+      if (auto a = t->vmi_->symbol(name)) syms[name] = *a;
     auto k = symbols::find_kaslr_offset(*t->syms_, t->vmi_->kernel_offset(), syms);
     if (k) {
       t->kaslr_ = k->offset;
@@ -153,6 +155,18 @@ void Target::load_module_debug_info() {
   }
 }
 
+std::optional<int> Target::crashed_cpu() {
+  if (auto c = dump_->crashed_cpu()) return c->cpu;
+  auto m = memory();
+  if (!m) return std::nullopt;
+  auto sym = layout_->symbol_address("panic_cpu");
+  if (!sym) return std::nullopt;
+  auto v = (*m)->read<int32_t>(*sym);  // atomic_t; PANIC_CPU_INVALID (-1) until panic()
+  if (!v || *v < 0 || *v >= int(std::max<size_t>(dump_->cpus().size(), 1))) return std::nullopt;
+  dump_->set_crashed_cpu({*v, "panic_cpu in the dump's memory"});
+  return *v;
+}
+
 std::optional<kernel::TaskInfo> Target::active_task(int cpu) {
   auto ts = tasks();
   if (!ts) return std::nullopt;
@@ -204,6 +218,18 @@ std::optional<SymbolizedAddress> Target::symbolize(uint64_t addr) {
       return s;
     }
   }
+  return std::nullopt;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> Target::lookup_symbol(std::string_view name) {
+  if (syms_) {
+    load_module_debug_info();
+    if (auto h = syms_->lookup_symbol(name)) return std::make_pair(h->address, h->size);
+  }
+  if (auto mods = modules())
+    for (const auto& m : **mods)
+      for (const auto& s : m.symbols)
+        if (s.name == name) return std::make_pair(s.value, s.size);
   return std::nullopt;
 }
 

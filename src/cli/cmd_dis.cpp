@@ -38,12 +38,10 @@ class DisCommand : public Command {
       if (auto v = symbols::parse_address(what_.substr(p + 1))) plus = *v;
     }
     bool by_symbol = false;
-    if (auto* ks = t.symbols()) {
-      if (auto hit = ks->lookup_symbol(name)) {
-        addr = hit->address + plus;
-        len = hit->size > plus ? hit->size - plus : 0;
-        by_symbol = true;
-      }
+    if (auto hit = t.lookup_symbol(name)) {
+      addr = hit->first + plus;
+      len = hit->second > plus ? hit->second - plus : 0;
+      by_symbol = true;
     }
     if (!by_symbol) {
       auto a = symbols::parse_address(what_);
@@ -76,7 +74,14 @@ class DisCommand : public Command {
         last_loc = loc;
       }
       std::string where = s && !s->function.empty() ? fmt::format("<{}+{}>", s->function, in.address - s->start) : "";
-      fmt::print("{:#x} {}:\t{}\n", in.address, where, in.text);
+      // Name branch targets, as crash does: "call 0xffffffff81234560 <_printk>".
+      std::string target;
+      if (in.mnemonic.starts_with("call") || in.mnemonic.starts_with("j") || in.mnemonic == "bl" || in.mnemonic == "b")
+        if (auto p = in.text.find("0x"); p != std::string::npos)
+          if (auto a = symbols::parse_address(in.text.substr(p)))
+            if (auto ts = t.symbolize(*a); ts && !ts->function.empty())
+              target = *a == ts->start ? fmt::format(" <{}>", ts->function) : fmt::format(" <{}+{}>", ts->function, *a - ts->start);
+      fmt::print("{:#x} {}:\t{}{}\n", in.address, where, in.text, target);
     }
     return kExitOk;
   }

@@ -74,8 +74,7 @@ class BtCommand : public Command {
     } else if (cpu_) {
       cpus.push_back(*cpu_);
     } else {
-      auto c = t.dump().crashed_cpu();
-      cpus.push_back(c ? c->cpu : 0);
+      cpus.push_back(t.crashed_cpu().value_or(0));
     }
     for (size_t i = 0; i < cpus.size(); i++) {
       if (i) fmt::print("\n");

@@ -103,7 +103,14 @@ Result<KernelLog> read_printk_ringbuffer(VirtReader& mem, uint64_t rb, const Pri
     if (!state_var) { log.skipped++; continue; }
     const uint64_t state = *state_var >> kStateShift;
     if ((*state_var & kIdMask) != id || (state != kStateCommitted && state != kStateFinalized)) {
-      log.skipped++;
+      // The newest record may still be reserved by the CPU that was writing it when the
+      // machine stopped, and the oldest may already be reusable: neither is a lost record.
+      if ((*state_var & kIdMask) == id && state == 0 && id == head_id)
+        log.notes.push_back("the newest record was still being written when the dump was taken");
+      else if ((*state_var & kIdMask) == id && state == 3)
+        ;
+      else
+        log.skipped++;
       continue;
     }
     const uint64_t inf = *infos + idx * l.info_size;

@@ -471,7 +471,11 @@ Result<AddressInfo> KernelSymbols::address_info(uint64_t addr, bool inline_chain
 Result<SymbolHit> KernelSymbols::lookup_symbol(std::string_view name) const {
   if (const LinkSymbol* found = impl_->find_by_name(name)) {
     const LinkSymbol& s = *found;
-    return SymbolHit{s.name, s.address + impl_->kaslr, 0, s.size, std::nullopt, type_char(s)};
+    // x86_64 SMP per-CPU variables (and absolute symbols) are offsets from 0, not kernel-image
+    // addresses: KASLR does not move them. The image itself always links in the top half.
+    const bool kernel_image = impl_->high >= 0x8000000000000000ull;
+    const uint64_t slide = kernel_image && s.address < 0x8000000000000000ull ? 0 : impl_->kaslr;
+    return SymbolHit{s.name, s.address + slide, 0, s.size, std::nullopt, type_char(s)};
   }
   for (auto& m : impl_->modules) {
     int n = dwfl_module_getsymtab(m->dwfl_module);

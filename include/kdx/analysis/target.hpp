@@ -62,6 +62,9 @@ class Target {
   Result<const kernel::KernelLog*> log();
   Result<const std::vector<kernel::TaskInfo>*> tasks();
   Result<const std::vector<kernel::ModuleInfo>*> modules();
+  // The CPU that crashed: the dump's own answer, else the kernel's panic_cpu variable
+  // (set by panic() before it stops the others); nullopt when neither tells.
+  std::optional<int> crashed_cpu();
   // The task on `cpu` (rq->curr), from the task list.
   std::optional<kernel::TaskInfo> active_task(int cpu);
   // THREAD_SIZE: sizeof(union thread_union) from DWARF, else 16 KiB.
@@ -70,6 +73,8 @@ class Target {
   // Best description of addr: vmlinux/module DWARF, else symbol tables, else module kallsyms.
   std::optional<SymbolizedAddress> symbolize(uint64_t addr);
   bool is_kernel_text(uint64_t addr);
+  // A symbol's run-time address and size: vmlinux, module debug info, then module kallsyms.
+  std::optional<std::pair<uint64_t, uint64_t>> lookup_symbol(std::string_view name);
 
   // The registers of `cpu` from its PRSTATUS note, in the unwinder's numbering.
   Result<unwind::RegisterSet> cpu_registers(int cpu);
