@@ -148,3 +148,22 @@ TEST(ReportReal, TruncatedDumpIsOneClearLine) {
   EXPECT_TRUE(has(r.err, cut)) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
+
+TEST(ReportReal, RoAfterInitWriteNamesTheObjectAndTheReadOnlyPage) {
+  auto r = run_kdx("report " + testdata_path("x86_64/ro_after_init/vmcore-d31.kdump") + " " + kVmlinux);
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  EXPECT_TRUE(has(r.out, "title: BUG: unable to handle kernel paging request in kdx_write_ro_after_init")) << r.out;
+  EXPECT_TRUE(has(r.out, "P = 1  protection violation")) << r.out;
+  EXPECT_TRUE(has(r.out, "read-only")) << r.out;
+  EXPECT_TRUE(has(r.out, "the address is kdx_ro_after_init_value+0x0 [kdxcrash]")) << r.out;
+  EXPECT_TRUE(has(r.out, "(value is &kdx_ro_after_init_value)")) << r.out;
+  EXPECT_TRUE(has(r.out, "process_one_work")) << r.out;  // a kworker, not insmod
+}
+
+TEST(ReportReal, HrtimerUseAfterFreeTracesThePoisonToItsLoad) {
+  auto r = run_kdx("report " + testdata_path("x86_64/hrtimer_uaf/vmcore-d31.kdump") + " " + kVmlinux);
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  EXPECT_TRUE(has(r.out, "title: general protection fault in timerqueue_add")) << r.out;
+  EXPECT_TRUE(has(r.out, "= 0x6b6b6b6b6b6b6b6b: slab POISON_FREE")) << r.out;
+  EXPECT_TRUE(has(r.out, "loaded from memory at [rcx]")) << r.out;
+}

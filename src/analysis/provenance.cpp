@@ -141,6 +141,14 @@ std::string describe_source(std::string_view arch, csh h, const cs_insn& in, con
     if (op.mem.base != X86_REG_INVALID && op.mem.base != X86_REG_RIP) follow = canonical_register(arch, cs_reg_name(h, op.mem.base));
     return "address computed by lea" + (follow.empty() ? std::string() : " from " + follow);
   }
+  if (arch == "x86_64" && (mn == "mov" || mn == "movabs") && in.detail->x86.op_count == 2 &&
+      in.detail->x86.operands[1].type == X86_OP_IMM)
+    return fmt::format("immediate {:#x}", uint64_t(in.detail->x86.operands[1].imm));
+  if (arch == "arm64" && (mn == "mov" || mn == "movz") && in.detail->arm64.op_count >= 2 &&
+      in.detail->arm64.operands[1].type == ARM64_OP_IMM)
+    return fmt::format("immediate {:#x}", uint64_t(in.detail->arm64.operands[1].imm));
+  if (arch == "arm64" && (mn == "adrp" || mn == "adr"))
+    return "address computed by " + std::string(mn) + " (pc-relative: a global object)";
   if ((arch == "x86_64" && (mn == "call" || mn.starts_with("call"))) || (arch == "arm64" && (mn == "bl" || mn == "blr")))
     return "return value of the call at this address";
   if (mn.starts_with("xor") && arch == "x86_64" && in.detail->x86.op_count == 2 &&

@@ -1,6 +1,7 @@
 // The report pipeline: system, log and cause, crash context, backtrace, faulting code, provenance, suspicious values.
 #include "kdx/analysis/report_pipeline.hpp"
 
+#include <algorithm>
 #include <regex>
 
 #include "kdx/analysis/disassembler.hpp"
@@ -276,6 +277,39 @@ struct Pipeline {
     p.caller_chain = std::move(*chain);
   }
 
+  // What the fault address is: its page-table entry (flags, region) and the object there.
+  void fault_address() {
+    if (!r.fault.address) return;
+    auto mem = t.memory();
+    if (!mem) return;
+    const uint64_t a = *r.fault.address;
+    auto tr = (*mem)->explain(a);
+    std::string line = "page tables: " + (tr.region.empty() ? std::string("unknown region") : tr.region);
+    if (tr.paddr)
+      line += fmt::format(", mapped to {:#x} ({}{})", *tr.paddr, fmt::join(tr.flags, " "),
+                          std::find(tr.flags.begin(), tr.flags.end(), "RW") == tr.flags.end() && t.arch_name() == "x86_64"
+                              ? "; read-only"
+                              : "");
+    else if (!tr.error.empty())
+      line += ", " + tr.error;
+    r.fault.decoded.push_back(line);
+    if (a >= 0x10000)
+      if (auto s = t.symbolize(a); s && !s->function.empty())
+        r.fault.decoded.push_back(fmt::format("the address is {}+{:#x}{}", s->function, a - s->start,
+                                              s->module.empty() ? "" : " [" + s->module + "]"));
+  }
+
+  // Names values in the provenance chain that point at kernel symbols.
+  void name_chain_values() {
+    if (!r.provenance) return;
+    for (auto* chain : {&r.provenance->chain, &r.provenance->caller_chain})
+      for (auto& st : *chain)
+        if (st.value && *st.value >= 0x10000)
+          if (auto s = t.symbolize(*st.value); s && !s->function.empty())
+            st.source += fmt::format(" (value is &{}{})", s->function,
+                                     *st.value == s->start ? "" : fmt::format("+{:#x}", *st.value - s->start));
+  }
+
   void registers_and_suspicious() {
     if (fault_regs.empty()) return;
     for (unsigned i = 0; i < t.register_count(); i++) {
@@ -314,6 +348,8 @@ report::Report build_report(Target& target, const ReportOptions& options) {
   p.backtrace();
   p.registers_from_log();
   p.code_and_provenance();
+  p.fault_address();
+  p.name_chain_values();
   p.registers_and_suspicious();
   for (const auto& n : target.notes) p.r.notes.push_back({"target", n});
   return std::move(p.r);
