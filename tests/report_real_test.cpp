@@ -167,3 +167,17 @@ TEST(ReportReal, HrtimerUseAfterFreeTracesThePoisonToItsLoad) {
   EXPECT_TRUE(has(r.out, "= 0x6b6b6b6b6b6b6b6b: slab POISON_FREE")) << r.out;
   EXPECT_TRUE(has(r.out, "loaded from memory at [rcx]")) << r.out;
 }
+
+TEST(ReportReal, Arm64QemuDumpWalksThroughTheExceptionToUserMode) {
+  auto r = run_kdx("report " + testdata_path("arm64/null/vmcore-qemu-zlib.flat") + " " + testdata_path("arm64/vmlinux.xz"));
+  ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  EXPECT_TRUE(has(r.out, "MACHINE: aarch64")) << r.out;
+  EXPECT_TRUE(has(r.out, "title: BUG: unable to handle kernel NULL pointer dereference in kdx_deref")) << r.out;
+  EXPECT_TRUE(has(r.out, "EC = 0x25  DABT (current EL)")) << r.out;
+  EXPECT_TRUE(has(r.out, "el1h_64_sync")) << r.out;
+  EXPECT_TRUE(has(r.out, "kdx_deref+0x4/0x10")) << r.out;
+  EXPECT_TRUE(has(r.out, "kdxcrash_init")) << r.out;  // module init text, return address PAC-stripped
+  EXPECT_TRUE(has(r.out, "el0t_64_sync")) << r.out;
+  EXPECT_TRUE(has(r.out, "=> ffffc709f3b64040: ldr w0, [x0, #8]")) << r.out;
+  EXPECT_TRUE(has(r.out, "argument 1 (x0)")) << r.out;
+}

@@ -283,6 +283,11 @@ struct Pipeline {
     auto mem = t.memory();
     if (!mem) return;
     const uint64_t a = *r.fault.address;
+    // User addresses live in the task's page tables, not the kernel's (arm64 TTBR0).
+    if ((a >> 63) == 0) {
+      r.fault.decoded.push_back("page tables: a user-space address (not looked up in the kernel's tables)");
+      return;
+    }
     auto tr = (*mem)->explain(a);
     std::string line = "page tables: " + (tr.region.empty() ? std::string("unknown region") : tr.region);
     if (tr.paddr)

@@ -242,7 +242,10 @@ bool Target::is_kernel_text(uint64_t addr) {
     }
   }
   if (auto mods = modules())
-    if (const auto* m = kernel::module_for_address(**mods, addr)) return addr < m->base + (m->text_size ? m->text_size : m->size);
+    if (const auto* m = kernel::module_for_address(**mods, addr)) {
+      if (m->init_size && addr >= m->init_base && addr < m->init_base + m->init_size) return true;
+      return addr < m->base + (m->text_size ? m->text_size : m->size);
+    }
   return false;
 }
 

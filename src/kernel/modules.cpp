@@ -16,10 +16,15 @@ void read_core_region(VirtReader& mem, TypeLayout& L, ModuleInfo& m) {
   if (auto memo = L.member_offset("module", "mem")) {
     // 6.4+: struct module_memory mem[MOD_MEM_NUM_TYPES]; MOD_TEXT = 0.
     auto b = L.member_offset("module_memory", "base"), s = L.member_offset("module_memory", "size");
+    auto msz = L.type_size("module_memory");
     if (b && s) {
       m.layout = "mem[]";
       if (auto v = mem.read_u64(m.addr + *memo + *b)) m.base = *v;
       if (auto v = mem.read<uint32_t>(m.addr + *memo + *s)) m.size = m.text_size = *v;
+      if (msz) {  // MOD_INIT_TEXT = 4 in enum mod_mem_type
+        if (auto v = mem.read_u64(m.addr + *memo + 4 * *msz + *b)) m.init_base = *v;
+        if (auto v = mem.read<uint32_t>(m.addr + *memo + 4 * *msz + *s)) m.init_size = *v;
+      }
     }
     return;
   }
@@ -32,6 +37,10 @@ void read_core_region(VirtReader& mem, TypeLayout& L, ModuleInfo& m) {
       if (auto v = mem.read<uint32_t>(m.addr + *cl + *s)) m.size = *v;
       if (t)
         if (auto v = mem.read<uint32_t>(m.addr + *cl + *t)) m.text_size = *v;
+      if (auto il = L.member_offset("module", "init_layout")) {
+        if (auto v = mem.read_u64(m.addr + *il + *b)) m.init_base = *v;
+        if (auto v = mem.read<uint32_t>(m.addr + *il + *s)) m.init_size = *v;
+      }
     }
     return;
   }
@@ -146,8 +155,10 @@ Result<std::vector<ModuleInfo>> list_modules(VirtReader& mem, TypeLayout& L, std
 }
 
 const ModuleInfo* module_for_address(const std::vector<ModuleInfo>& mods, uint64_t addr) {
-  for (const auto& m : mods)
+  for (const auto& m : mods) {
     if (m.size && addr >= m.base && addr < m.base + m.size) return &m;
+    if (m.init_size && m.init_base && addr >= m.init_base && addr < m.init_base + m.init_size) return &m;
+  }
   return nullptr;
 }
 

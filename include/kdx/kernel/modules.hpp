@@ -22,6 +22,7 @@ struct ModuleInfo {
   uint64_t addr = 0;                        // struct module *
   std::string name;
   uint64_t base = 0, size = 0, text_size = 0;  // core text region
+  uint64_t init_base = 0, init_size = 0;    // init region (freed after init; live while loading)
   std::string layout;                       // "mem[]" (6.4+), "core_layout" (4.5-6.3), "module_core"
   std::map<std::string, uint64_t> sections; // ".text" -> address, from sect_attrs
   std::vector<ModuleSymbol> symbols;        // from the module's own kallsyms
@@ -32,7 +33,7 @@ struct ModuleInfo {
 // or the layout of struct module is unknown.
 Result<std::vector<ModuleInfo>> list_modules(VirtReader& mem, TypeLayout& layout, std::vector<std::string>& notes);
 
-// The module whose core region holds addr, or nullptr.
+// The module whose core (or still-loaded init) region holds addr, or nullptr.
 const ModuleInfo* module_for_address(const std::vector<ModuleInfo>& mods, uint64_t addr);
 
 // The nearest module kallsyms symbol at or below addr within `m`, or nullptr.
