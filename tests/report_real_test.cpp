@@ -181,3 +181,16 @@ TEST(ReportReal, Arm64QemuDumpWalksThroughTheExceptionToUserMode) {
   EXPECT_TRUE(has(r.out, "=> ffffc709f3b64040: ldr w0, [x0, #8]")) << r.out;
   EXPECT_TRUE(has(r.out, "argument 1 (x0)")) << r.out;
 }
+
+TEST(OopsReal, VmlinuxSymbolizesLogFramesIncludingModules) {
+  auto r = run_kdx("oops " + testdata_path("x86_64/null/console.log") + " --vmlinux " + kVmlinux + " --modules-dir " + kModDir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "kdx_null_deref+0x17/0x26 [kdxcrash]  ")) << r.out;
+  EXPECT_TRUE(has(r.out, "kdxcrash.c:57")) << r.out;           // the call site, from the return address
+  EXPECT_TRUE(has(r.out, "kernel/module/main.c:2478")) << r.out;
+  EXPECT_TRUE(has(r.out, "do_syscall_x64")) << r.out;         // inline chain
+  auto missing = run_kdx("oops " + testdata_path("x86_64/null/console.log") + " --vmlinux " + kVmlinux +
+                         " --modules-dir /nonexistent");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(has(missing.err, "no debug info for module kdxcrash")) << missing.err;
+}

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "command.hpp"
+#include "kdx/analysis/kernel_frame_symbolizer.hpp"
 #include "kdx/analysis/oops_json.hpp"
 #include "kdx/analysis/oops_report.hpp"
 #include "kdx/exit_codes.hpp"
@@ -124,13 +125,26 @@ class OopsCommand : public kdx::cli::Command {
     }
     kdx::analysis::AnalyzeOptions opts;
     bool partial = false;
-    if (!vmlinux_.empty() || !modules_dir_.empty()) {
-      // The FrameSymbolizer interface is where the DWARF symbolizer plugs in; this build has
-      // none registered, so frames stay as printed.
-      std::cerr << "kdx oops: no DWARF symbolizer in this build; frames are not symbolized\n";
-      partial = true;
+    std::unique_ptr<kdx::symbols::KernelSymbols> ks;
+    std::unique_ptr<kdx::analysis::KernelFrameSymbolizer> fs;
+    if (!vmlinux_.empty()) {
+      auto k = kdx::symbols::KernelSymbols::open(vmlinux_);
+      if (!k) return kdx::cli::report_error(std::move(k.error()).in_file(vmlinux_));
+      ks = std::move(*k);
+      std::vector<std::string> dirs;
+      if (!modules_dir_.empty()) dirs.push_back(modules_dir_);
+      fs = std::make_unique<kdx::analysis::KernelFrameSymbolizer>(*ks, dirs);
+      opts.symbolizer = fs.get();
+    } else if (!modules_dir_.empty()) {
+      std::cerr << "kdx oops: --modules-dir needs --vmlinux\n";
+      return kdx::kExitUsage;
     }
     auto rep = kdx::analysis::analyze_log(text, opts);
+    if (fs)
+      for (const auto& m : fs->missing_modules()) {
+        std::cerr << "kdx oops: no debug info for module " << m << " (use --modules-dir)\n";
+        partial = true;
+      }
     if (json_ || session.json) {
       std::cout << kdx::analysis::oops_to_json(rep).dump(2) << "\n";
     } else {
