@@ -194,3 +194,16 @@ TEST(OopsReal, VmlinuxSymbolizesLogFramesIncludingModules) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_TRUE(has(missing.err, "no debug info for module kdxcrash")) << missing.err;
 }
+
+TEST(RdReal, VirtualSymbolicAndSymbolReads) {
+  // The crashed task's stack at the oops RSP, as `rd -s` in crash shows it.
+  auto s = run_kdx("rd -s ffff98640016fdc8 8 " + kDump + " " + kVmlinux);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_TRUE(has(s.out, "ffff98640016fdc8:  kdx_null_deref+23")) << s.out;
+  EXPECT_TRUE(has(s.out, "do_one_initcall+115")) << s.out;
+  auto a = run_kdx("rd -a linux_banner " + kDump + " " + kVmlinux);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_TRUE(has(a.out, "Linux version 6.1.192 (root@vm)")) << a.out;
+  auto bad = run_kdx("rd no_such_symbol_anywhere " + kDump + " " + kVmlinux);
+  EXPECT_EQ(bad.exit_code, 2);
+}

@@ -1,6 +1,7 @@
 // `kdx rd -p PADDR [COUNT] DUMP`: display physical memory like crash's rd (-8/-16/-32/-64, -a).
 #include <sys/stat.h>
 
+#include <cstring>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -28,7 +29,8 @@ class RdCommand : public Command {
   const char* name() const override { return "rd"; }
   const char* help() const override { return "Display memory: rd -p PADDR [COUNT] DUMP (-8/-16/-32/-64, -a, -x)"; }
   void configure(CLI::App& sub) override {
-    sub.add_flag("-p", physical_, "PADDR is a physical address");
+    sub.add_flag("-p", physical_, "PADDR is a physical address (default: kernel virtual)");
+    sub.add_flag("-s", symbolic_, "Show words that point into the kernel as symbol+offset");
     sub.add_flag("-a", ascii_only_, "Display ASCII only, up to the first NUL");
     sub.add_flag("-x", no_ascii_, "Leave out the ASCII column");
     sub.add_flag("-8", bits8_, "Display 8-bit values");
@@ -49,10 +51,6 @@ class RdCommand : public Command {
         return kExitUsage;
       }
     }
-    if (!physical_) {
-      std::cerr << "kdx rd: only physical reads (-p) are available in this build\n";
-      return kExitUsage;
-    }
     std::optional<uint64_t> addr, count;
     std::vector<std::string> files;
     for (const auto& a : args_) {
@@ -63,12 +61,9 @@ class RdCommand : public Command {
       }
       if (is_file(a)) {
         files.push_back(a);
-      } else if (!addr) {
+      } else if (!addr && !symbol_) {
         addr = dump::parse_hex_u64(a);  // like crash: addresses are hex, with or without 0x
-        if (!addr) {
-          std::cerr << "kdx rd: " << a << ": not a hex address or a file\n";
-          return kExitUsage;
-        }
+        if (!addr) symbol_ = a;         // else a symbol, resolved once the inputs are open
       } else if (!count) {
         count = parse_number(a);  // decimal, or 0x-prefixed hex
         if (!count) {
@@ -79,7 +74,7 @@ class RdCommand : public Command {
         files.push_back(a);  // reported by the session as unreadable
       }
     }
-    if (!addr) {
+    if (!addr && !symbol_) {
       std::cerr << "kdx rd: missing address\n";
       return kExitUsage;
     }
@@ -88,6 +83,28 @@ class RdCommand : public Command {
     if (!d) {
       std::cerr << "kdx rd: " << d.error().to_string() << "\n";
       return d.error().code == ErrorCode::Usage ? kExitUsage : kExitUnreadable;
+    }
+    // Virtual reads (the default, as in crash) go through the kernel page tables.
+    analysis::Target* target = nullptr;
+    if (!physical_ || symbolic_ || symbol_) {
+      auto t = session.target();
+      if (!t) return report_error(t.error());
+      target = *t;
+      d = &target->dump();
+    }
+    if (symbol_) {
+      auto s = target->lookup_symbol(*symbol_);
+      if (!s) {
+        std::cerr << "kdx rd: " << *symbol_ << ": not a hex address, a known symbol or a file\n";
+        return kExitUsage;
+      }
+      addr = s->first;
+    }
+    KernelAddressSpace* vmem = nullptr;
+    if (!physical_) {
+      auto m = target->memory();
+      if (!m) return report_error(m.error());
+      vmem = *m;
     }
     report::MemoryDumpOptions o;
     o.unit_bytes = unit;
@@ -106,14 +123,31 @@ class RdCommand : public Command {
     while (got < want) {
       uint64_t a = start + got;
       size_t n = static_cast<size_t>(std::min<uint64_t>(want - got, 4096 - a % 4096));
-      auto r = (*d)->read_phys(a, std::span<uint8_t>(buf.data() + got, n));
+      auto r = vmem ? vmem->read_virt(a, std::span<uint8_t>(buf.data() + got, n))
+                    : (*d)->read_phys(a, std::span<uint8_t>(buf.data() + got, n));
       if (!r) {
         err = r.error();
         break;
       }
       got += n;
     }
-    std::cout << report::format_memory(start, std::span<const uint8_t>(buf.data(), got), o);
+    if (symbolic_) {
+      // crash's rd -s: each word that points into kernel text or data shown as symbol+offset.
+      got -= got % 8;
+      for (size_t i = 0; i < got; i += 8) {
+        if (i % 16 == 0) std::cout << (i ? "\n" : "") << fmt::format("{:x}:  ", start + i);
+        uint64_t w;
+        std::memcpy(&w, buf.data() + i, 8);
+        std::string cell = fmt::format("{:016x}", w);
+        if (w >= 0x10000)
+          if (auto sym = target->symbolize(w); sym && !sym->function.empty())
+            cell = w == sym->start ? sym->function : fmt::format("{}+{}", sym->function, w - sym->start);
+        std::cout << fmt::format("{:<24} ", cell);
+      }
+      if (got) std::cout << "\n";
+    } else {
+      std::cout << report::format_memory(start, std::span<const uint8_t>(buf.data(), got), o);
+    }
     if (err) {
       std::cerr << "kdx rd: " << err->to_string() << "\n";
       return err->code == ErrorCode::NotPresent ? (got ? kExitPartial : kExitUnreadable) : kExitUnreadable;
@@ -124,6 +158,8 @@ class RdCommand : public Command {
  private:
   bool physical_ = false, ascii_only_ = false, no_ascii_ = false, bits8_ = false;
   std::vector<std::string> args_;
+  bool symbolic_ = false;
+  std::optional<std::string> symbol_;
   CLI::App* sub_ = nullptr;
 };
 
