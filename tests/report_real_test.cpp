@@ -207,3 +207,16 @@ TEST(RdReal, VirtualSymbolicAndSymbolReads) {
   auto bad = run_kdx("rd no_such_symbol_anywhere " + kDump + " " + kVmlinux);
   EXPECT_EQ(bad.exit_code, 2);
 }
+
+TEST(StructReal, PrintsAnObjectFromTheDump) {
+  // The crashed task (PID 1, "init"), at the address `ps` lists for it.
+  auto r = run_kdx("struct task_struct ffff986400178000 " + kDump + " " + kVmlinux);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "struct task_struct {\n")) << r.out.substr(0, 400);
+  EXPECT_TRUE(has(r.out, "\n  pid = 1,\n")) << r.out.substr(0, 400);
+  EXPECT_TRUE(has(r.out, "\n  comm = \"init\",\n")) << r.out.substr(0, 400);
+  EXPECT_TRUE(has(r.out, "  tasks = {\n    next = 0x")) << r.out.substr(0, 400);
+  auto bad = run_kdx("struct task_struct 0xdead000000000000 " + kDump + " " + kVmlinux);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+}

@@ -1,5 +1,6 @@
 // `kdx struct|union|whatis NAME [-o] [-x] VMLINUX`: type layouts printed exactly like crash's struct -o.
 #include <cstdio>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -17,14 +18,26 @@ class LayoutCommand : public Command {
   explicit LayoutCommand(const char* kind) : kind_(kind) {}
   void configure(CLI::App& sub) override {
     sub.add_option("name", name_, "Type name (or, for whatis, a variable)")->required();
-    sub.add_option("files", files_, "vmlinux (and dump) files, recognised by content");
+    sub.add_option("files", files_, "[ADDR] then the vmlinux (and dump) files, recognised by content");
     sub.add_flag("-o,--offsets", offsets_, "Show member offsets");
     sub.add_flag("-x,--hex", hex_, "Print offsets and sizes in hex");
     sub.add_flag("-d,--decimal", decimal_, "Print offsets and sizes in decimal (the default)");
   }
   int run(Session& session) override {
-    for (auto& f : files_) session.files.push_back(f);
+    // crash's `struct NAME ADDR`: the first argument that is not a file is the object's address.
+    std::optional<uint64_t> obj;
+    std::vector<std::string> files;
+    for (auto& f : files_) {
+      if (!obj && kind_ != std::string_view("whatis") && !std::ifstream(f).good())
+        if (auto a = symbols::parse_address(f)) {
+          obj = *a;
+          continue;
+        }
+      files.push_back(f);
+    }
+    session.add_files(files);
     if (hex_ && decimal_) return report_error(Error{ErrorCode::Usage, "-d and -x are mutually exclusive", {}, {}, {}});
+    if (obj) return print_object(session, *obj);
     auto ks = open_vmlinux_from(session.files);
     if (!ks) return report_error(ks.error());
     std::string_view kind = kind_;
@@ -46,6 +59,22 @@ class LayoutCommand : public Command {
   }
 
  protected:
+  int print_object(Session& session, uint64_t addr) {
+    auto t = session.target();
+    if (!t) return report_error(t.error());
+    auto* ks = (*t)->symbols();
+    if (!ks) return report_error(Error{ErrorCode::Usage, "struct NAME ADDR needs the vmlinux for the type", {}, {}, {}});
+    auto size = ks->type_size(name_);
+    if (!size) return report_error(size.error());
+    auto mem = (*t)->memory();
+    if (!mem) return report_error(mem.error());
+    std::vector<uint8_t> bytes(*size);
+    if (auto r = (*mem)->read_virt(addr, bytes); !r) return report_error(r.error());
+    auto text = ks->format_object(kind_, name_, bytes);
+    if (!text) return report_error(text.error());
+    fmt::print("{}", *text);
+    return kExitOk;
+  }
   const char* kind_;
   std::string name_;
   std::vector<std::string> files_;

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -131,6 +132,11 @@ class KernelSymbols {
   // (any). hex selects crash's -x radix. Fails with NotPresent / Mismatch (kind differs).
   Result<std::string> format_layout(std::string_view kind, std::string_view type, bool offsets,
                                     bool hex = false) const;
+
+  // An object's value printed as crash's `struct NAME ADDR` does (gdb's value print: members by
+  // name, nested aggregates, arrays, enums, bit fields). bytes must hold type_size(type) bytes
+  // read from the dump. Fails with NotPresent when the type is unknown.
+  Result<std::string> format_object(std::string_view kind, std::string_view type, std::span<const uint8_t> bytes) const;
 
   // Modules. add_module loads `path` (.ko, .ko.xz, .ko.zst, or its .debug) relocated at the
   // given section addresses (ideally all of mod->sect_attrs); sections not given are placed
