@@ -47,6 +47,35 @@ inline std::string describe_stop(PhysReader& phys, const RawWalk& w, const std::
   }
 }
 
+// One level of a walk, the part every architecture shares: records the level, stops on a
+// table already visited in this walk (a walk has a fixed depth, so corrupt tables cannot loop
+// forever, but a reused table means the entries are garbage), on a table not in the dump, and
+// on an entry without valid_bit. Returns false when the walk stopped (w.status says why);
+// otherwise entry holds the level's entry for the arch-specific checks.
+inline bool walk_level(PhysReader& phys, RawWalk& w, unsigned level, uint64_t table, uint64_t entry_addr,
+                       uint64_t valid_bit, uint64_t& entry) {
+  RawWalkLevel& l = w.levels[w.nlevels++];
+  l.level = uint8_t(level);
+  l.table = table;
+  l.entry_addr = entry_addr;
+  for (unsigned j = 0; j + 1 < w.nlevels; ++j) {
+    if (w.levels[j].table == table) {
+      w.status = WalkStatus::Cycle;
+      return false;
+    }
+  }
+  if (!read_entry(phys, entry_addr, entry)) {
+    w.status = WalkStatus::TableNotInDump;
+    return false;
+  }
+  l.entry = entry;
+  if (!(entry & valid_bit)) {
+    w.status = (entry == 0 && table_is_excluded(phys, table)) ? WalkStatus::TableNotInDump : WalkStatus::NotPresent;
+    return false;
+  }
+  return true;
+}
+
 inline std::string hexs(uint64_t v) { return fmt::format("{:#x}", v); }
 
 }  // namespace kdx::arch_detail

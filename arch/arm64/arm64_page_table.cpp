@@ -121,27 +121,10 @@ RawWalk Arm64PageTableWalker::walk_raw(uint64_t vaddr) const {
   for (unsigned level = 0; level < nlevels_; ++level) {
     unsigned shift = shift_of(level);
     unsigned idx_bits = level == 0 ? top_index_bits_ : per;
-    RawWalkLevel& l = w.levels[w.nlevels++];
-    l.level = uint8_t(level);
-    l.table = table;
-    l.entry_addr = table + ((vaddr >> shift) & ((1ULL << idx_bits) - 1)) * 8;
-    for (unsigned j = 0; j + 1 < w.nlevels; ++j) {
-      if (w.levels[j].table == table) {
-        w.status = WalkStatus::Cycle;
-        return w;
-      }
-    }
     uint64_t e;
-    if (!arch_detail::read_entry(*phys_, l.entry_addr, e)) {
-      w.status = WalkStatus::TableNotInDump;
+    if (!arch_detail::walk_level(*phys_, w, level, table,
+                                 table + ((vaddr >> shift) & ((1ULL << idx_bits) - 1)) * 8, kValid, e))
       return w;
-    }
-    l.entry = e;
-    if (!(e & kValid)) {
-      w.status = (e == 0 && arch_detail::table_is_excluded(*phys_, table)) ? WalkStatus::TableNotInDump
-                                                                             : WalkStatus::NotPresent;
-      return w;
-    }
     if (reserved_bits(e, level)) {
       w.status = WalkStatus::ReservedBits;
       return w;

@@ -88,29 +88,8 @@ RawWalk X86_64PageTableWalker::walk_raw(uint64_t vaddr) const {
   uint64_t table = cfg_.root & addr_mask_;
   unsigned shift = nlevels_ == 5 ? 48 : 39;
   for (unsigned level = 0; level < nlevels_; ++level, shift -= 9) {
-    RawWalkLevel& l = w.levels[w.nlevels++];
-    l.level = uint8_t(level);
-    l.table = table;
-    l.entry_addr = table + ((vaddr >> shift) & 511) * 8;
-    // A walk has a fixed depth, so corrupt tables cannot loop forever; but a table reused
-    // at a deeper level means the entries are garbage, and we say so instead of guessing.
-    for (unsigned j = 0; j + 1 < w.nlevels; ++j) {
-      if (w.levels[j].table == table) {
-        w.status = WalkStatus::Cycle;
-        return w;
-      }
-    }
     uint64_t e;
-    if (!arch_detail::read_entry(*phys_, l.entry_addr, e)) {
-      w.status = WalkStatus::TableNotInDump;
-      return w;
-    }
-    l.entry = e;
-    if (!(e & kPresent)) {
-      w.status = (e == 0 && arch_detail::table_is_excluded(*phys_, table)) ? WalkStatus::TableNotInDump
-                                                                             : WalkStatus::NotPresent;
-      return w;
-    }
+    if (!arch_detail::walk_level(*phys_, w, level, table, table + ((vaddr >> shift) & 511) * 8, kPresent, e)) return w;
     bool large = (shift == 30 || shift == 21) && (e & kPse);
     if (e & reserved_mask(shift, large)) {
       w.status = WalkStatus::ReservedBits;
