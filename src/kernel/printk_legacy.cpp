@@ -139,6 +139,7 @@ Result<KernelLog> read_legacy_log_buf(VirtReader& mem, TypeLayout& t) {
       // Skip to the next offset that looks like a record followed by another record (or by
       // the end of the log), so one damaged header costs the records in between, not the rest.
       log.skipped++;
+      const bool missing = !ring.readable(idx, l->hdr);
       uint64_t from = idx, j = idx + 4;
       bool found = false;
       for (uint64_t g = 0; g <= *len / 4 + 1; g++, j += 4) {
@@ -155,7 +156,7 @@ Result<KernelLog> read_legacy_log_buf(VirtReader& mem, TypeLayout& t) {
           break;
         }
       }
-      log.notes.push_back(fmt::format("corrupt record at log_buf+{:#x}: {}", from,
+      log.notes.push_back(fmt::format("{} at log_buf+{:#x}: {}", missing ? "record not in the dump" : "corrupt record", from,
                                       found ? fmt::format("skipped to +{:#x}", j) : std::string("no later record found")));
       if (!found) break;
       idx = j;
@@ -189,7 +190,7 @@ Result<KernelLog> read_legacy_log_buf(VirtReader& mem, TypeLayout& t) {
     idx += rlen;
   }
   if (idx != *next && log.notes.empty()) log.notes.push_back("log_buf: the record chain did not reach log_next_idx");
-  if (log.skipped) log.notes.push_back(fmt::format("{} corrupt log_buf regions skipped", log.skipped));
+  if (log.skipped) log.notes.push_back(fmt::format("{} damaged or missing log_buf stretches skipped", log.skipped));
   return log;
 }
 
