@@ -16,7 +16,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kdx/analysis/target.hpp"
 #include "kdx/dump/dump.hpp"
+#include "kdx/kernel/printk.hpp"
+#include "kdx/symbols/kernel_symbols.hpp"
 #include "support/dump_writer.hpp"
 #include "support/paths.hpp"
 
@@ -387,4 +390,54 @@ TEST(LogGolden, Arm64DumpsMatchTheirConsole) {
                       [&] { std::string s; for (auto& p : shown) s += p + "\n"; return s; }(), dump);
   }
   std::remove(elf.c_str());
+}
+
+// "Layout from VMCOREINFO first, DWARF second" on the real dump: with every printk entry
+// removed from its VMCOREINFO, the vmlinux's DWARF (and symbol prb) give the same log.
+TEST(LogGolden, DwarfAloneGivesTheSameLogAsVmcoreinfo) {
+  const std::string dump = testdata_path("x86_64/null/vmcore-d31.kdump");
+  const std::string vmlinux = testdata_path("x86_64/vmlinux.xz");
+  if (!fs::exists(dump) || !fs::exists(vmlinux)) GTEST_SKIP();
+  auto d = kdx::dump::open_dump({dump});
+  ASSERT_TRUE(d) << d.error().to_string();
+  kdx::symbols::OpenOptions so;
+  so.cache_dir = std::string(KDX_BINARY_DIR) + "/kdx-cache";
+  so.use_debuginfod = false;
+  auto s = kdx::symbols::KernelSymbols::open(vmlinux, so);
+  ASSERT_TRUE(s) << s.error().to_string();
+  kdx::symbols::KernelSymbols* syms = s->get();
+  auto t = kdx::analysis::Target::open(std::move(*d), std::move(*s));
+  ASSERT_TRUE(t) << t.error().to_string();
+  auto mem = (*t)->memory();
+  ASSERT_TRUE(mem) << mem.error().to_string();
+
+  std::string stripped;
+  size_t removed = 0;
+  for (const auto& line : lines_of((*t)->vmcoreinfo().text())) {
+    if (std::regex_search(line, std::regex(R"(printk|prb|atomic_long_t|SYMBOL\(log_)"))) {
+      removed++;
+      continue;
+    }
+    stripped += line + "\n";
+  }
+  EXPECT_GT(removed, 20u);
+  auto bare = kdx::dump::Vmcoreinfo::parse(stripped);
+  struct Dwarf : kdx::kernel::TypeLayout {
+    kdx::symbols::KernelSymbols* s;
+    kdx::Result<uint64_t> member_offset(std::string_view t, std::string_view m) override { return s->member_offset(t, m); }
+    kdx::Result<uint64_t> type_size(std::string_view t) override { return s->type_size(t); }
+    kdx::Result<uint64_t> symbol_address(std::string_view n) override { return s->symbol_address(n); }
+  } dwarf;
+  dwarf.s = syms;
+  kdx::kernel::VmcoreinfoLayout chain(bare, &dwarf);
+  auto log = kdx::kernel::read_kernel_log(**mem, chain);
+  ASSERT_TRUE(log) << log.error().to_string();
+  EXPECT_EQ(log->skipped, 0u);
+  expect_same_lines(crash_section(slurp(testdata_path("x86_64/golden/null/crash.txt")), "log"),
+                    kdx::kernel::format_kernel_log(*log, {}), "log from DWARF layout");
+  // Without the fallback the stripped VMCOREINFO says what is missing.
+  kdx::kernel::VmcoreinfoLayout alone(bare, nullptr);
+  auto none = kdx::kernel::read_kernel_log(**mem, alone);
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("prb or log_buf"), std::string::npos) << none.error().message;
 }
