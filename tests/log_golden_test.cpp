@@ -145,6 +145,27 @@ std::string render(const std::vector<GoldenRecord>& recs, bool t, bool m, bool d
   return out;
 }
 
+// The present pages and VMCOREINFO of a real dump, to be written again by the test writer.
+kdx::test::SynthMemory synth_from_dump(const std::string& path) {
+  kdx::test::SynthMemory m;
+  auto d = kdx::dump::open_dump({path});
+  EXPECT_TRUE(d) << d.error().to_string();
+  if (!d || !(*d)->vmcoreinfo()) return m;
+  m.arch = "x86_64";
+  m.page_size = (*d)->page_size();
+  m.vmcoreinfo = (*d)->vmcoreinfo()->text();
+  std::vector<uint8_t> page(m.page_size);
+  for (const auto& range : (*d)->phys_ranges())
+    for (uint64_t p = range.start; p < range.end; p += m.page_size) {
+      m.max_pfn = std::max(m.max_pfn, p / m.page_size + 1);
+      if ((*d)->page_state(p) != kdx::PageState::Present) continue;
+      EXPECT_TRUE((*d)->read_phys(p, page));
+      m.pages[p / m.page_size] = page;
+    }
+  EXPECT_GT(m.pages.size(), 100u);
+  return m;
+}
+
 }  // namespace
 
 // Every x86_64 scenario: kdx log (no vmlinux: VMCOREINFO alone) equals crash's `log` and
@@ -264,22 +285,8 @@ TEST(LogGolden, EveryDumpFormatGivesTheSameLog) {
   }
   // Snappy and zstd: no fixture was written with them (makedumpfile -p/-z), so the real
   // dump's present pages and VMCOREINFO are written again in those codecs.
-  auto d = kdx::dump::open_dump({x + "vmcore-d31.kdump"});
-  ASSERT_TRUE(d) << d.error().to_string();
-  ASSERT_NE((*d)->vmcoreinfo(), nullptr);
   kdx::test::SynthMemory m;
-  m.arch = "x86_64";
-  m.page_size = (*d)->page_size();
-  m.vmcoreinfo = (*d)->vmcoreinfo()->text();
-  std::vector<uint8_t> page(m.page_size);
-  for (const auto& range : (*d)->phys_ranges())
-    for (uint64_t p = range.start; p < range.end; p += m.page_size) {
-      m.max_pfn = std::max(m.max_pfn, p / m.page_size + 1);
-      if ((*d)->page_state(p) != kdx::PageState::Present) continue;
-      ASSERT_TRUE((*d)->read_phys(p, page));
-      m.pages[p / m.page_size] = page;
-    }
-  ASSERT_GT(m.pages.size(), 100u);
+  ASSERT_NO_FATAL_FAILURE(m = synth_from_dump(x + "vmcore-d31.kdump"));
   for (const char* codec : {"snappy", "zstd"}) {
     kdx::test::KdumpOptions o;
     o.codec = codec;
@@ -440,4 +447,78 @@ TEST(LogGolden, DwarfAloneGivesTheSameLogAsVmcoreinfo) {
   auto none = kdx::kernel::read_kernel_log(**mem, alone);
   ASSERT_FALSE(none);
   EXPECT_NE(none.error().message.find("prb or log_buf"), std::string::npos) << none.error().message;
+}
+
+// Damage planted in the real ring buffer (null dump, written again as kdump zlib): a
+// descriptor whose id was reused and a text block owned by another id are skipped and
+// counted (exit 1, note on stderr); a record with invalid UTF-8 and a control byte prints
+// with '.' like crash, and --json replaces the bad bytes instead of failing. Every other
+// record is still crash's line.
+TEST(LogGolden, DamageInARealRingIsSkippedAndCounted) {
+  const std::string dump = testdata_path("x86_64/null/vmcore-d31.kdump");
+  if (!fs::exists(dump)) GTEST_SKIP();
+  kdx::test::SynthMemory m;
+  ASSERT_NO_FATAL_FAILURE(m = synth_from_dump(dump));
+  auto d = kdx::dump::open_dump({dump});
+  ASSERT_TRUE(d);
+  auto t = kdx::analysis::Target::open(std::move(*d), nullptr);
+  ASSERT_TRUE(t) << t.error().to_string();
+  auto mem = (*t)->memory();
+  ASSERT_TRUE(mem) << mem.error().to_string();
+  auto& vmi = (*t)->vmcoreinfo();
+  auto L = kdx::kernel::printk_ring_layout_from_vmcoreinfo(vmi);
+  ASSERT_TRUE(L) << L.error().to_string();
+  auto rd = [&](uint64_t va) { return (*mem)->read_u64(va).value_or(0); };
+  const uint64_t rb = rd(*vmi.symbol("prb"));
+  const uint64_t descs = rd(rb + L->prb_desc_ring + L->desc_ring_descs);
+  const uint64_t tail = rd(rb + L->prb_desc_ring + L->desc_ring_tail_id + L->atomic_long_counter);
+  const uint64_t count = uint64_t(1) << ((*mem)->read<uint32_t>(rb + L->prb_desc_ring + L->desc_ring_count_bits).value_or(0));
+  const uint64_t data = rd(rb + L->prb_text_data_ring + L->data_ring_data);
+  const uint64_t dsize = uint64_t(1) << ((*mem)->read<uint32_t>(rb + L->prb_text_data_ring + L->data_ring_size_bits).value_or(0));
+  ASSERT_GT(count, 8u);
+  auto poke = [&](uint64_t va, const std::string& bytes) {
+    for (size_t i = 0; i < bytes.size(); i++) {
+      auto pa = (*mem)->translate(va + i);
+      ASSERT_TRUE(pa) << pa.error().to_string();
+      m.pages.at(*pa / m.page_size).at(*pa % m.page_size) = uint8_t(bytes[i]);
+    }
+  };
+  auto desc = [&](uint64_t id) { return descs + (id % count) * L->desc_size; };
+  auto text_at = [&](uint64_t id) { return data + rd(desc(id) + L->desc_text_blk_lpos + L->lpos_begin) % dsize; };
+  auto u64 = [](uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
+  // The log's line i is the record with seq i (seq starts at 0 in this boot: see the JSON test).
+  const uint64_t infos = rd(rb + L->prb_desc_ring + L->desc_ring_infos);
+  auto seq_of = [&](uint64_t id) { return rd(infos + (id % count) * L->info_size + L->info_seq); };
+  const uint64_t id_bad = tail + 50, id_reused = tail + 60, id_stolen = tail + 70;
+  const uint64_t bad_utf8 = seq_of(id_bad), reused = seq_of(id_reused), stolen = seq_of(id_stolen);
+  ASSERT_EQ(reused, bad_utf8 + 10);
+  ASSERT_EQ(stolen, bad_utf8 + 20);
+  poke(text_at(id_bad) + 8, std::string("\xff\xfe bad \x01", 8));
+  poke(desc(id_reused) + L->desc_state_var, u64((uint64_t(2) << 62) | (id_reused + count)));
+  poke(text_at(id_stolen), u64(id_stolen + count));
+  std::string out = kdx::test::temp_path("null-damaged.kdump");
+  kdx::test::write_file(out, kdx::test::write_kdump(m));
+
+  auto want = lines_of(crash_section(slurp(testdata_path("x86_64/golden/null/crash.txt")), "log"));
+  ASSERT_GT(want.size(), stolen);
+  std::string expect;
+  for (size_t i = 0; i < want.size(); i++) {
+    if (i == reused || i == stolen) continue;
+    std::string l = want[i];
+    if (i == bad_utf8) l.replace(15, 8, ".. bad .");
+    expect += l + "\n";
+  }
+  auto r = run_kdx("log " + out);
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // partial
+  EXPECT_NE(r.err.find("2 records skipped"), std::string::npos) << r.err;
+  expect_same_lines(expect, r.out, "damaged ring");
+  auto j = run_kdx("log --json " + out);
+  EXPECT_EQ(j.exit_code, 1);
+  auto arr = nlohmann::json::parse(j.out);
+  ASSERT_EQ(arr.size(), want.size() - 2);
+  std::string text = arr[bad_utf8]["text"];
+  EXPECT_EQ(text.substr(0, 12), "\xef\xbf\xbd\xef\xbf\xbd bad \x01") << text;
+  EXPECT_EQ(arr[reused]["seq"], reused + 1);  // the gap shows in seq
+  EXPECT_EQ(arr[reused - 1]["seq"], reused - 1);
+  std::remove(out.c_str());
 }
