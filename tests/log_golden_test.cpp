@@ -214,7 +214,8 @@ TEST(LogGolden, HumanTimeDiffersFromCrashOnlyByItsBootTime) {
     size_t close = line.find("] ");
     if (line.empty() || line[0] != '[' || close == std::string::npos) return std::nullopt;
     struct tm tm {};
-    const char* e = strptime(line.substr(1, close - 1).c_str(), "%a %b %e %H:%M:%S UTC %Y", &tm);
+    const std::string date = line.substr(1, close - 1);
+    const char* e = strptime(date.c_str(), "%a %b %e %H:%M:%S UTC %Y", &tm);
     if (!e || *e) return std::nullopt;
     rest = line.substr(close + 2);
     return int64_t(timegm(&tm));
