@@ -17,53 +17,60 @@ constexpr uint64_t kNoLpos = 0x3, kFailedLposBit = 0x1;
 // Bound on a ring we will walk: 2^count_bits descriptors; the kernel uses <= 2^20 or so.
 constexpr uint64_t kMaxCountBits = 24, kMaxSizeBits = 30;
 
+// Collects layout answers; remembers the first one that neither source knows.
 struct Need {
-  const dump::Vmcoreinfo& v;
+  TypeLayout& t;
   std::string missing;
-  uint64_t off(const char* k) {
-    auto r = v.offset(k);
-    if (!r && missing.empty()) missing = std::string("OFFSET(") + k + ")";
+  uint64_t off(std::string_view type, std::string_view member) {
+    auto r = t.member_offset(type, member);
+    if (!r && missing.empty()) missing = fmt::format("OFFSET({}.{}): {}", type, member, r.error().message);
     return r.value_or(0);
   }
-  uint64_t size(const char* k) {
-    auto r = v.size(k);
-    if (!r && missing.empty()) missing = std::string("SIZE(") + k + ")";
+  uint64_t size(std::string_view type) {
+    auto r = t.type_size(type);
+    if (!r && missing.empty()) missing = fmt::format("SIZE({}): {}", type, r.error().message);
     return r.value_or(0);
   }
 };
 
 }  // namespace
 
-Result<PrintkRingLayout> printk_ring_layout_from_vmcoreinfo(const dump::Vmcoreinfo& vmi) {
-  Need n{vmi, {}};
+Result<PrintkRingLayout> printk_ring_layout(TypeLayout& layout) {
+  Need n{layout, {}};
   PrintkRingLayout l;
-  l.prb_desc_ring = n.off("printk_ringbuffer.desc_ring");
-  l.prb_text_data_ring = n.off("printk_ringbuffer.text_data_ring");
-  l.desc_ring_count_bits = n.off("prb_desc_ring.count_bits");
-  l.desc_ring_descs = n.off("prb_desc_ring.descs");
-  l.desc_ring_infos = n.off("prb_desc_ring.infos");
-  l.desc_ring_head_id = n.off("prb_desc_ring.head_id");
-  l.desc_ring_tail_id = n.off("prb_desc_ring.tail_id");
+  l.prb_desc_ring = n.off("printk_ringbuffer", "desc_ring");
+  l.prb_text_data_ring = n.off("printk_ringbuffer", "text_data_ring");
+  l.desc_ring_count_bits = n.off("prb_desc_ring", "count_bits");
+  l.desc_ring_descs = n.off("prb_desc_ring", "descs");
+  l.desc_ring_infos = n.off("prb_desc_ring", "infos");
+  l.desc_ring_head_id = n.off("prb_desc_ring", "head_id");
+  l.desc_ring_tail_id = n.off("prb_desc_ring", "tail_id");
   l.desc_size = n.size("prb_desc");
-  l.desc_state_var = n.off("prb_desc.state_var");
-  l.desc_text_blk_lpos = n.off("prb_desc.text_blk_lpos");
-  l.lpos_begin = n.off("prb_data_blk_lpos.begin");
-  l.lpos_next = n.off("prb_data_blk_lpos.next");
+  l.desc_state_var = n.off("prb_desc", "state_var");
+  l.desc_text_blk_lpos = n.off("prb_desc", "text_blk_lpos");
+  l.lpos_begin = n.off("prb_data_blk_lpos", "begin");
+  l.lpos_next = n.off("prb_data_blk_lpos", "next");
   l.info_size = n.size("printk_info");
-  l.info_seq = n.off("printk_info.seq");
-  l.info_ts_nsec = n.off("printk_info.ts_nsec");
-  l.info_text_len = n.off("printk_info.text_len");
-  l.info_caller_id = n.off("printk_info.caller_id");
-  l.info_dev_info = n.off("printk_info.dev_info");
-  l.data_ring_size_bits = n.off("prb_data_ring.size_bits");
-  l.data_ring_data = n.off("prb_data_ring.data");
-  l.data_ring_head_lpos = n.off("prb_data_ring.head_lpos");
-  l.data_ring_tail_lpos = n.off("prb_data_ring.tail_lpos");
-  l.atomic_long_counter = n.off("atomic_long_t.counter");
-  if (!n.missing.empty()) return make_error(ErrorCode::NotPresent, "VMCOREINFO lacks {} (needed for the printk ring buffer)", n.missing);
-  l.dev_subsystem = vmi.offset("dev_printk_info.subsystem");
-  l.dev_device = vmi.offset("dev_printk_info.device");
+  l.info_seq = n.off("printk_info", "seq");
+  l.info_ts_nsec = n.off("printk_info", "ts_nsec");
+  l.info_text_len = n.off("printk_info", "text_len");
+  l.info_caller_id = n.off("printk_info", "caller_id");
+  l.info_dev_info = n.off("printk_info", "dev_info");
+  l.data_ring_size_bits = n.off("prb_data_ring", "size_bits");
+  l.data_ring_data = n.off("prb_data_ring", "data");
+  l.data_ring_head_lpos = n.off("prb_data_ring", "head_lpos");
+  l.data_ring_tail_lpos = n.off("prb_data_ring", "tail_lpos");
+  l.atomic_long_counter = n.off("atomic_long_t", "counter");
+  if (!n.missing.empty())
+    return make_error(ErrorCode::NotPresent, "the printk ring buffer needs {}", n.missing);
+  if (auto o = layout.member_offset("dev_printk_info", "subsystem")) l.dev_subsystem = *o;
+  if (auto o = layout.member_offset("dev_printk_info", "device")) l.dev_device = *o;
   return l;
+}
+
+Result<PrintkRingLayout> printk_ring_layout_from_vmcoreinfo(const dump::Vmcoreinfo& vmi) {
+  VmcoreinfoLayout layout(vmi, nullptr);
+  return printk_ring_layout(layout);
 }
 
 Result<KernelLog> read_printk_ringbuffer(VirtReader& mem, uint64_t rb, const PrintkRingLayout& l) {
@@ -132,14 +139,19 @@ Result<KernelLog> read_printk_ringbuffer(VirtReader& mem, uint64_t rb, const Pri
       rec.level = (*fac_lvl >> 13) & 7;
     }
     if (caller) rec.caller_id = *caller;
+    // dev_printk_info: char subsystem[16], char device[48] (PRINTK_INFO_*_LEN).
     if (l.dev_subsystem && l.dev_device) {
       auto sub = mem.read_cstring(inf + l.info_dev_info + *l.dev_subsystem, 16);
       auto dev = mem.read_cstring(inf + l.info_dev_info + *l.dev_device, 48);
       if (sub) rec.subsystem = *sub;
       if (dev) rec.device = *dev;
+      if (!rec.subsystem.empty()) rec.dict.emplace_back("SUBSYSTEM", rec.subsystem);
+      if (!rec.device.empty()) rec.dict.emplace_back("DEVICE", rec.device);
     }
-    // Data-less records (NO_LPOS / FAILED_LPOS) carry no text but are real records.
-    if (!(*begin == kNoLpos && *next == kNoLpos) && !(*begin & kFailedLposBit) && *begin != *next) {
+    // Data-less records (NO_LPOS / FAILED_LPOS, or begin == next) carry no text but are
+    // real records (printk of an empty string, or text that did not fit).
+    rec.no_data = (*begin == kNoLpos && *next == kNoLpos) || (*begin & kFailedLposBit) || *begin == *next;
+    if (!rec.no_data) {
       uint64_t b = *begin, n = *next, start, len;
       if (b / data_size == n / data_size) {  // same wrap: contiguous block
         start = b % data_size;
@@ -164,21 +176,28 @@ Result<KernelLog> read_printk_ringbuffer(VirtReader& mem, uint64_t rb, const Pri
     }
     log.records.push_back(std::move(rec));
   }
-  std::stable_sort(log.records.begin(), log.records.end(), [](const LogRecord& a, const LogRecord& b) { return a.seq < b.seq; });
+  // Records stay in descriptor-id order, the order the kernel wrote them (and crash prints
+  // them); seq follows it unless the info array is damaged, which must not reorder the log.
   if (log.skipped) log.notes.push_back(fmt::format("{} records skipped (overwritten, unfinished or unreadable)", log.skipped));
   return log;
 }
 
-Result<KernelLog> read_kernel_log(VirtReader& mem, const dump::Vmcoreinfo& vmi) {
-  if (auto prb = vmi.symbol("prb")) {
-    auto layout = printk_ring_layout_from_vmcoreinfo(vmi);
-    if (!layout) return std::unexpected(layout.error());
+Result<KernelLog> read_kernel_log(VirtReader& mem, TypeLayout& layout) {
+  if (auto prb = layout.symbol_address("prb")) {
+    auto l = printk_ring_layout(layout);
+    if (!l) return std::unexpected(l.error());
     auto rb = mem.read_u64(*prb);  // `prb` is a pointer to the active ring buffer
     if (!rb) return std::unexpected(rb.error());
-    return read_printk_ringbuffer(mem, *rb, *layout);
+    return read_printk_ringbuffer(mem, *rb, *l);
   }
-  if (vmi.symbol("log_buf")) return read_legacy_log_buf(mem, vmi);
-  return make_error(ErrorCode::NotPresent, "VMCOREINFO has neither SYMBOL(prb) nor SYMBOL(log_buf): cannot find the kernel log");
+  if (layout.symbol_address("log_buf")) return read_legacy_log_buf(mem, layout);
+  return make_error(ErrorCode::NotPresent,
+                    "neither VMCOREINFO nor the vmlinux names prb or log_buf: cannot find the kernel log");
+}
+
+Result<KernelLog> read_kernel_log(VirtReader& mem, const dump::Vmcoreinfo& vmi) {
+  VmcoreinfoLayout layout(vmi, nullptr);
+  return read_kernel_log(mem, layout);
 }
 
 }  // namespace kdx::kernel

@@ -8,6 +8,7 @@
 
 #include "kdx/error.hpp"
 #include "kdx/dump/vmcoreinfo.hpp"
+#include "kdx/kernel/type_layout.hpp"
 #include "kdx/virt_reader.hpp"
 
 namespace kdx::kernel {
@@ -21,6 +22,10 @@ struct LogRecord {
   std::string text;             // may hold several lines
   std::string subsystem;        // dev_printk_info / dictionary
   std::string device;
+  // The record's dictionary in the kernel's order: dev_printk_info's SUBSYSTEM and DEVICE
+  // (ring buffer; empty ones left out) or the legacy record's KEY=VALUE pairs.
+  std::vector<std::pair<std::string, std::string>> dict;
+  bool no_data = false;         // a data-less record (crash prints an empty line for it)
 };
 
 struct KernelLog {
@@ -46,27 +51,43 @@ struct PrintkRingLayout {
 
 // Fails (NotPresent) naming the first missing VMCOREINFO key.
 Result<PrintkRingLayout> printk_ring_layout_from_vmcoreinfo(const dump::Vmcoreinfo& vmi);
+// The same from any TypeLayout (VmcoreinfoLayout: VMCOREINFO first, DWARF second); the
+// error names the first member or size neither source knows.
+Result<PrintkRingLayout> printk_ring_layout(TypeLayout& layout);
 
 // Reads the lockless ring buffer at ringbuffer_addr (the value of `prb`). Records that were
 // overwritten or not yet finalized are skipped and counted; fails only when the ring itself
 // (its header) cannot be read or is absurd.
 Result<KernelLog> read_printk_ringbuffer(VirtReader& mem, uint64_t ringbuffer_addr, const PrintkRingLayout& layout);
 
-// Reads the legacy log_buf (struct printk_log records) using VMCOREINFO's SYMBOL(log_buf),
-// log_buf_len, log_first_idx, log_next_idx and OFFSET(printk_log.*).
+// Reads the legacy log_buf (struct printk_log records, Linux 3.11..5.9; `struct log` in
+// 3.5..3.10) using SYMBOL(log_buf), log_buf_len, log_first_idx, log_next_idx and
+// OFFSET(printk_log.*), from VMCOREINFO first and the layout's DWARF second. A corrupt record
+// is skipped and counted: the reader resynchronises on the next plausible header.
 Result<KernelLog> read_legacy_log_buf(VirtReader& mem, const dump::Vmcoreinfo& vmi);
+Result<KernelLog> read_legacy_log_buf(VirtReader& mem, TypeLayout& layout);
 
-// Picks the reader the dump's VMCOREINFO calls for (SYMBOL(prb) first, then log_buf).
+// Picks the reader the dump calls for (symbol prb first, then log_buf).
 Result<KernelLog> read_kernel_log(VirtReader& mem, const dump::Vmcoreinfo& vmi);
+Result<KernelLog> read_kernel_log(VirtReader& mem, TypeLayout& layout);
 
-// crash-style rendering options of `log`.
+// crash-style rendering options of `log`. The output is crash 8.0.2's byte for byte (see
+// docs/log.md): "[%5llu.%06lu] " timestamps, "<%x>" levels, continuation lines and
+// dictionary lines indented by the width of the prefix, non-printable bytes as '.', and an
+// empty line for a record without text.
 struct LogFormat {
   bool no_timestamps = false;   // -t
-  bool human_time = false;      // -T (needs crash_time and uptime)
+  bool human_time = false;      // -T (needs boot_time)
   bool show_level = false;      // -m
   bool show_dict = false;       // -d
+  bool show_caller = false;     // -c (later crash versions): "[    T1] " or "[    C0] "
+  int caller_width = 6;         // crash's width for pid_max <= 99999
   std::optional<int64_t> boot_time;  // seconds since the epoch at ts 0, for -T
 };
 std::string format_kernel_log(const KernelLog& log, const LogFormat& fmt);
+// One record as format_kernel_log prints it (with its trailing newline).
+std::string format_log_record(const LogRecord& r, const LogFormat& fmt);
+// "T123" or "C0" (crash, dmesg --caller).
+std::string caller_string(uint32_t caller_id);
 
 }  // namespace kdx::kernel
