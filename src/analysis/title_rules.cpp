@@ -256,6 +256,41 @@ const std::regex& skip_regex() {
   return re;
 }
 
+// Name fragments that mark a frame as plumbing wherever they occur in the name, the way
+// syzkaller's report parser matches its skip list (unanchored): e.g. any "*write_lock*" wrapper
+// (reiserfs_write_lock), "perf_trace_*" tracepoint glue, "*kmalloc*"/"*zalloc*" wrappers, "*panic*".
+const std::regex& skip_fragment_regex() {
+  static const std::regex re(
+      "__sanitizer|__asan|kasan|hwasan|__msan|kmsan|check_memory_region|read_word_at_a_time|"
+      "print_address_description|panic|invalid_op|report_bug|fixup_bug|print_report|print_usage_bug|"
+      "do_error|_trap$|do_trap|show_stack|dump_stack|walk_stack|dump_backtrace|warn_slowpath|warn_alloc|"
+      "warn_bogus|__warn|alloc_page|k?v?[mzc]alloc|krealloc|kmem_cache|allocate_slab|folio_(?:alloc|unlock)|"
+      "filemap_alloc_folio|find_or_create_page|read_cache_page|read_cache_folio|grab_cache_page_write_begin|"
+      "slab_|debug_object|_is_static_object|__might_fault|print_unlock|imbalance_bug|lockdep|bh_enable|"
+      "bh_disable|perf_trace|lock_acquire|lock_release|lock_class|mark_lock|(?:reacquire|mark)_held_locks|"
+      "raw_spin_rq|spin_lock|spin_trylock|spin_unlock|read_lock|read_trylock|write_lock|write_trylock|"
+      "read_unlock|write_unlock|^down$|down_read|down_write|down_trylock|up_read|up_write|^mutex_|^__mutex_|"
+      "^rt_mutex_|owner_on_cpu|osq_lock|osq_unlock|"
+      "atomic(?:64)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|cmpxchg|try)|(?:set|clear|change|test)_bit|"
+      "__wake_up|^refcount_|^kref_|ref_tracker|"
+      "mem(?:cpy|cmp|set|chr|move|dup)|str(?:cmp|ncmp|cpy|lcpy|ncpy|scpy|len|str|nstr|nlen|chr|dup|ndup)|"
+      "copy_(?:to|from)_user|copy_(?:to|from)_iter|copy_page_(?:to|from)_iter|copy_folio_to_iter|"
+      "put_user|get_user|might_fault|might_sleep|list_(?:add|del|replace|move|splice)|"
+      "_indirect_thunk_|string|pointer|snprintf|kv?asprintf|printk|va_format|"
+      "dev_(?:info|notice|warn|err|alert|crit|emerg)|del_timer|flush_work|cancel_work_sync|try_to_grab_pending|"
+      "(?:flush|drain|destroy)_workqueue|queue_work|finish_wait|kthread_stop|kobject_|add_uevent_var|"
+      "device_(?:add|del|unregister|destroy|release|for_each_child|remove_file)|devres_release_all|"
+      "unregister_netdev|rollback_registered|sysfs_remove|usb_(?:kill_urb|kill_anchored_urbs|control_msg|"
+      "hcd_submit_urb|submit_urb)|wait_for_completion|kfree_skb|(?:read|write)[bwlq]$|^crc[0-9]+|"
+      "__might_resched|^iput$|^iput_final$|^ihold$|^klist_|(?:trace|lockdep)_(?:hard|soft)irq|^(?:un)?lock_page|"
+      "stack_trace_save|stack_trace_consume_entry|arch_stack_walk|ida_free|do_(?:kernel|translation)_fault|"
+      "do_mem_abort|el1_abort|el1h_64_sync|print_tainted|xas_(?:start|load|find)|find_lock_entries|"
+      "truncate_inode_pages_range|__phys_addr|__fortify_report|rhashtable_lookup|^get_taint$|^put_device$|"
+      "lock_timer_base|__mod_timer|dput",
+      std::regex::ECMAScript | std::regex::optimize);
+  return re;
+}
+
 }  // namespace
 
 const std::vector<HeaderRule>& header_rules() {
@@ -265,7 +300,7 @@ const std::vector<HeaderRule>& header_rules() {
 
 bool is_skipped_frame(std::string_view function) {
   std::string f = base_function(function);
-  return std::regex_match(f, skip_regex());
+  return std::regex_match(f, skip_regex()) || std::regex_search(f, skip_fragment_regex());
 }
 
 bool is_wait_frame(std::string_view function) {
