@@ -33,3 +33,191 @@ TEST(OopsTitles, SkipFragmentsAnywhereInName) {
 )";
   EXPECT_EQ(title_of(log), "general protection fault in myfs_readdir");
 }
+
+// Circular dependency: the site of the lock being acquired, else the site of the held lock,
+// before the task's stack.
+TEST(OopsTitles, CircularLockingBlamesLockSites) {
+  auto log = R"([   25.1] ======================================================
+[   25.2] WARNING: possible circular locking dependency detected
+[   25.3] 4.15.0 #1 Not tainted
+[   25.4] ------------------------------------------------------
+[   25.5] syz/3663 is trying to acquire lock:
+[   25.6]  (event_mutex){+.+.}, at: [<00000000df5c386a>] perf_trace_destroy+0x28/0x100
+[   25.7] 
+[   25.7] but task is already holding lock:
+[   25.8]  (&event->child_mutex){+.+.}, at: [<00000000aedc3ceb>] myperf_release_event+0x2ea/0xc10
+[   25.9] 
+[   25.9] the existing dependency chain (in reverse order) is:
+[   26.0] -> #1 (&event->child_mutex){+.+.}:
+[   26.1]        __mutex_lock+0x16f/0x1a80
+[   26.2]        other_path+0x8a/0x150
+[   26.3] 
+[   26.4] stack backtrace:
+[   26.5] CPU: 0 PID: 3663 Comm: syz Not tainted 4.15.0 #1
+[   26.6] Call Trace:
+[   26.7]  dump_stack+0x194/0x257
+[   26.8]  __lock_acquire+0x30a8/0x3e00
+[   26.9]  perf_trace_destroy+0x28/0x100
+[   27.0]  tp_event_destroy+0x15/0x20
+[   27.1]  myperf_release_event+0x54e/0xc10
+)";
+  auto r = analyze_log(log);
+  EXPECT_EQ(r.title.value_or(""), "possible deadlock in myperf_release_event");
+  EXPECT_FALSE(r.corrupted);
+}
+
+// irq-safe -> irq-unsafe: the stack that made the lock irq-safe names the inversion.
+TEST(OopsTitles, IrqSafeToUnsafeUsesBecameSafeStack) {
+  auto log = R"([ 1137.1][ T6133] =====================================================
+[ 1137.2][ T6133] WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected
+[ 1137.3][ T6133] syz/6133 [HC0[0]:SC0[0]:HE0:SE1] is trying to acquire:
+[ 1137.4][ T6133] ffff888026df22b8 (&new->fa_lock){.+.+}-{2:2}, at: kill_fasync+0x14b/0x460
+[ 1137.5][ T6133] 
+[ 1137.6][ T6133] ... which became HARDIRQ-irq-safe at:
+[ 1137.7][ T6133]   lock_acquire+0x29d/0x740
+[ 1137.8][ T6133]   _raw_spin_lock_irqsave+0x39/0x50
+[ 1137.9][ T6133]   myring_timeout_fn+0x6f/0x3d0
+[ 1138.0][ T6133]   __hrtimer_run_queues+0x693/0xea0
+[ 1138.1][ T6133] 
+[ 1138.2][ T6133] stack backtrace:
+[ 1138.3][ T6133] Call Trace:
+[ 1138.4][ T6133]  dump_stack+0x107/0x163
+[ 1138.5][ T6133]  kill_fasync+0x14b/0x460
+)";
+  EXPECT_EQ(title_of(log), "possible deadlock in myring_timeout_fn");
+}
+
+// A lockdep splat cut off after its "Call Trace:" (no "stack backtrace:") still has its stack.
+TEST(OopsTitles, LockdepWithCallTraceIsNotCorrupted) {
+  auto log = R"([ 1740.1][    C0] WARNING: possible circular locking dependency detected
+[ 1740.2][    C0] syz/31457 is trying to acquire lock:
+[ 1740.3][    C0] ffffffff8600aef8 ((console_sem).lock){-.-.}, at: down_trylock+0x13/0x70
+[ 1740.4][    C0] 
+[ 1740.5][    C0] but task is already holding lock:
+[ 1740.6][    C0] ffff88006c849558 (&rq->lock){-.-.}, at: mytick_handler+0x17e/0xb00
+[ 1740.7][    C0] Call Trace:
+[ 1740.8][    C0]  dump_stack+0x175/0x1dd
+[ 1740.9][    C0]  down_trylock+0x13/0x70
+[ 1741.0][    C0]  mytick_handler.cold+0x8c/0x258
+)";
+  auto r = analyze_log(log);
+  EXPECT_EQ(r.title.value_or(""), "possible deadlock in mytick_handler");
+  EXPECT_FALSE(r.corrupted) << r.corrupted_reason;
+}
+
+// Hashed "(ptrval)" pointers instead of hex addresses: one title for both unwinder complaints.
+TEST(OopsTitles, StackRegsWithHashedPointers) {
+  EXPECT_EQ(title_of("[   26.1] WARNING: kernel stack regs at         (ptrval) in syz:4493 has bad 'bp' value         (ptrval)\n"),
+            "WARNING: kernel stack regs has bad value");
+  EXPECT_EQ(title_of("[   26.1] WARNING: kernel stack regs at ffff8801d100fea8 in syz:16059 has bad 'bp' value ffff8801d100ff28\n"),
+            "WARNING: kernel stack regs has bad 'bp' value");
+}
+
+// Old SLUB-debug notes left alone by a lost KASAN header.
+TEST(OopsTitles, SlubFreedNoteIsCorrupted) {
+  auto r = analyze_log(
+      "[   96.0] netlink: 5 bytes leftover after parsing attributes\n"
+      "** 4418 printk messages dropped ** [   96.048505] INFO: Freed in fasync_free_rcu+0x14/0x20 age=57 cpu=0 pid=18338\n");
+  EXPECT_EQ(r.title.value_or(""), "INFO: Freed in fasync_free_rcu age=NUM cpu=NUM pid=NUM");
+  EXPECT_TRUE(r.corrupted);
+}
+
+// 3.x KASAN "on address" headers carry no function; the access comes after blank lines.
+TEST(OopsTitles, KasanOnAddress) {
+  auto r = analyze_log(
+      "[23818.431954] BUG: KASAN: null-ptr-deref on address           (null)\n\n"
+      "[23818.438140] Read of size 4 by task syz-executor/22534\n\n"
+      "[23818.443211] CPU: 3 PID: 22534 Comm: syz-executor Tainted: G     U         3.18.0 #78\n");
+  EXPECT_EQ(r.title.value_or(""), "KASAN: null-ptr-deref Read");
+  EXPECT_TRUE(r.corrupted);
+}
+
+// An old-style KASAN header whose access line was overwritten is kept as printed.
+TEST(OopsTitles, KasanHeaderWithoutAccessLine) {
+  auto r = analyze_log(
+      "[   46.3] BUG: KASAN: slab-out-of-bounds in myfs_lookup+0x5ad/0x660 at addr ffff8800b7eb57d4\n"
+      "[   46.4] INFO: Allocated in fasync_helper+0x29/0x90 age=6 cpu=0 pid=6756\n"
+      "[   46.5] Call Trace:\n"
+      "[   46.6]  [<ffffffff81d90469>] dump_stack+0xc1/0x128\n"
+      "[   46.7]  [<ffffffff81d90469>] myfs_caller+0xc1/0x128\n");
+  EXPECT_EQ(r.title.value_or(""), "KASAN: slab-out-of-bounds in myfs_lookup at addr ADDR");
+  EXPECT_TRUE(r.corrupted);
+}
+
+TEST(OopsTitles, TrustyAssert) {
+  EXPECT_EQ(title_of("[   12.1] trusty: panic (ffffffff80012345): ASSERT FAILED at (lib/foo.c:42): x != NULL\n"),
+            "trusty: ASSERT FAILED: x != NULL");
+  auto r = analyze_log("[   12.1] trusty: panic notifier - trusty version ... ASSERT FAILED:\n");
+  EXPECT_EQ(r.title.value_or(""), "trusty: ASSERT FAILED:");
+  EXPECT_TRUE(r.corrupted);
+}
+
+// spinlock_debug's " lock: NAME+off/size" names the lock, not a frame; the spinlock report also
+// skips every *_lock/*_unlock wrapper.
+TEST(OopsTitles, SpinlockDumpLockLineIsNotAFrame) {
+  auto log = R"([  108.6] BUG: spinlock already unlocked on CPU#1, migration/1/12
+[  108.6]  lock: rcu_sched_state+0xb40/0xc20, .magic: dead4ead, .owner: <none>/-1, .owner_cpu: -1
+[  108.6] CPU: 1 PID: 12 Comm: migration/1 Not tainted 4.3.5+ #6
+[  108.6] Call Trace:
+[  108.6]  [<ffffffff81d0010d>] dump_stack+0xc1/0x124
+[  108.6]  [<ffffffff813fba22>] spin_dump+0x152/0x280
+[  108.6]  [<ffffffff813fc152>] do_raw_spin_unlock+0x1e2/0x240
+[  108.7]  [<ffffffff810108ec>] myq_unlock+0x2c/0x60
+[  108.7]  [<ffffffff8142958a>] my_cpu_stop+0x8a/0xa0
+)";
+  EXPECT_EQ(title_of(log), "BUG: spinlock already unlocked in my_cpu_stop");
+}
+
+// kmem_dump_obj's register notes ("allocated at FUNC") are not frames of the crash.
+TEST(OopsTitles, RegisterInformationIsNotAFrame) {
+  auto log = R"([ 9171.1][T26146] 8<--- cut here ---
+[ 9171.2][T26146] Unable to handle kernel NULL pointer dereference at virtual address 00000000
+[ 9171.3][T26146] Internal error: Oops: 207 [#1] PREEMPT SMP ARM
+[ 9171.4][T26146] PC is at __queue_work+0xa0/0x74c
+[ 9171.5][T26146] LR is at 0x82c00000
+[ 9171.6][T26146] Register r11 information: 2-page vmalloc region starting at 0xec3d0000 allocated at kernel_clone+0x9c/0x3f4
+[ 9171.7][T26146] Backtrace: 
+[ 9171.8][T26146] [<80260370>] (__queue_work) from [<80260b0c>] (queue_work_on+0x50/0x5c)
+[ 9171.9][T26146] [<80260ac8>] (queue_work_on) from [<816df870>] (mynci_send_cmd+0x98/0xc0)
+[ 9172.0][T26146] [<816df7cc>] (mynci_send_cmd) from [<816df924>] (mynci_reset+0x30/0x40)
+)";
+  EXPECT_EQ(title_of(log), "BUG: unable to handle kernel NULL pointer dereference in mynci_send_cmd");
+}
+
+// Stack overflows are named like stalls: the callee of the first dispatch frame, here a socket
+// call named after its protocol; with no dispatch frame the stack is cut off.
+TEST(OopsTitles, StackGuardPageUsesDispatchAnchor) {
+  std::string head = "[  733.1][    C1] BUG: stack guard page was hit at ffffc900190cfff8 (stack is ffffc900190d0000..ffffc900190d7fff)\n"
+                     "[  733.2][    C1] kernel stack overflow (double-fault): 0000 [#1] PREEMPT SMP KASAN\n"
+                     "[  733.3][    C1] RIP: 0010:mytls_getsockopt_inner+0x12d/0x2e0\n"
+                     "[  733.4][    C1] Call Trace:\n";
+  std::string recursion;
+  // Deep recursion: more frames than a report usually has lines.
+  for (int i = 0; i < 300; ++i) recursion += "[  733.5][    C1]  mytls_push+0xf5/0x4d0\n[  733.5][    C1]  mytls_push_inner+0xa5/0x2b0\n";
+  std::string tail = "[  733.6][    C1]  mytls_setsockopt+0x64/0xa0\n"
+                     "[  733.7][    C1]  __sys_setsockopt+0x2db/0x610\n"
+                     "[  733.8][    C1]  __x64_sys_setsockopt+0xba/0x150\n"
+                     "[  733.9][    C1]  do_syscall_64+0x35/0xb0\n";
+  EXPECT_EQ(title_of(head + recursion + tail), "BUG: stack guard page was hit in mytls_setsockopt");
+  auto cut = analyze_log(head + recursion);
+  EXPECT_EQ(cut.title.value_or(""), "BUG: stack guard page was hit in corrupted");
+  EXPECT_TRUE(cut.corrupted);
+}
+
+// A debugobjects WARNING never blames timer/work/rcu plumbing that holds the object.
+TEST(OopsTitles, OdebugSkipsTimerCallbacks) {
+  auto log = R"([  100.1] ------------[ cut here ]------------
+[  100.2] ODEBUG: free active (active state 0) object type: timer_list hint: myrose_timer_expiry+0x0/0x150
+[  100.3] WARNING: CPU: 0 PID: 15 at lib/debugobjects.c:505 debug_print_object+0x16e/0x250
+[  100.4] Modules linked in:
+[  100.5] RIP: 0010:debug_print_object+0x16e/0x250
+[  100.6] Call Trace:
+[  100.7]  <IRQ>
+[  100.8]  __debug_check_no_obj_freed+0x3b4/0x550
+[  100.9]  kfree+0xdb/0x390
+[  101.0]  myrose_timer_expiry+0x2f/0x150
+[  101.1]  call_timer_fn+0x1a5/0x6b0
+[  101.2]  handle_softirqs+0x1a8/0x6b0
+)";
+  EXPECT_EQ(title_of(log), "WARNING: ODEBUG bug in handle_softirqs");
+}

@@ -13,7 +13,7 @@
 namespace kdx::analysis {
 namespace {
 
-constexpr size_t kMaxReportLines = 400;
+constexpr size_t kMaxReportLines = 1000;
 
 
 // Which header rule, if any, starts a report on this line.
@@ -88,6 +88,25 @@ std::string warning_subtype(const HeaderMatch& f, const std::vector<LogLine>& li
   return "";
 }
 
+// Name fragments a checker's WARNING never blames: the checker's own API and its usual wrappers.
+const std::regex* warning_subtype_skip(std::string_view wsub) {
+  static const struct {
+    const char* kind;
+    std::regex skip;
+  } kinds[] = {
+      {": ODEBUG bug", std::regex("debug_|rcu|hrtimer_|timer_|work_|percpu_|vunmap|vfree|__free_|kobject_")},
+      {": kobject bug", std::regex("kobject_")},
+      {": proc registration bug", std::regex("proc_")},
+      {": refcount bug", std::regex("refcount|kobject_")},
+      {": locking bug", std::regex("lock_sock|release_sock")},
+      {": kmalloc bug", std::regex("kmalloc|krealloc|slab|kmem")},
+  };
+  for (const auto& k : kinds) {
+    if (wsub == k.kind) return &k.skip;
+  }
+  return nullptr;
+}
+
 
 // Report lines: from the header to the end-of-trace marker, the next unrelated report, or a limit.
 // With printk caller ids, lines from other tasks/CPUs are interleaved noise and dropped.
@@ -139,7 +158,7 @@ Section section_after(std::string_view t, Section cur) {
 // Frameless titles whose kernel message is always followed by a stack dump.
 bool expects_stack(std::string_view title) {
   return title.starts_with("BUG: Object already free") || title.starts_with("BUG: Dentry still in use") ||
-         title.starts_with("BUG: unable to handle kernel");
+         title.starts_with("BUG: unable to handle kernel") || title.starts_with("KASAN: ");
 }
 std::string expand_title(const HeaderMatch& f, const std::string& guilty, const std::vector<LogLine>& lines,
                          const std::string& access, const std::string& wsub) {
@@ -308,8 +327,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   // report is interleaved and the access kind is not trusted.
   size_t access_window = 0;
   for (size_t idx : region) {
-    if (idx == f.line) continue;
-    if (++access_window > 1 && !region.empty() && !lines[idx].text.empty()) break;
+    if (idx == f.line || trim(lines[idx].text).empty()) continue;
+    if (++access_window > 1) break;
     std::smatch m;
     if (std::regex_search(lines[idx].text, m, access_re)) {
       access = " " + m[1].str();
@@ -381,7 +400,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   }
   std::string guilty = warn_taken_over ? std::string()
                        : any_frame || header_names_function || f.rule->policy == FramePolicy::Leak
-                           ? pick_guilty(f, rep.frames, lines, region, ignore_header_func)
+                           ? pick_guilty(f, rep.frames, lines, region, ignore_header_func, warning_subtype_skip(wsub))
                            : std::string();
   // WARNs that flag a caller's misuse of a core API name the caller too.
   std::string header_func = f.rule->frame_group > 0 && static_cast<size_t>(f.rule->frame_group) < f.groups.size()
@@ -407,8 +426,14 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   if (rt.find("suspicious RCU") != std::string::npos && !has_backtrace_marker) guilty.clear();
   rep.guilty_frame = guilty.empty() ? "" : title_function(guilty);
   std::string title = expand_title(f, guilty, lines, access, wsub);
-  if (f.rule->type == "KASAN" && access.empty()) {
-    if (auto p = rep.header.find(" at addr "); p != std::string::npos) title += rep.header.substr(p);
+  // An old-style KASAN header ("... in func+0x1/0x2 at addr ADDR") whose access line was lost or
+  // overwritten: the header is all there is, kept as printed.
+  bool kasan_header_only = false;
+  if (f.rule->type == "KASAN" && access.empty() && f.rule->policy != FramePolicy::None) {
+    if (auto p = rep.header.find("BUG: KASAN: "); p != std::string::npos) {
+      title = rep.header.substr(p + 5);
+      kasan_header_only = true;
+    }
   }
   // Without a usable frame these splats are named by their header alone.
   if (guilty.empty() && rt.find("suspicious RCU") != std::string::npos) title = "WARNING: suspicious RCU usage";
@@ -420,7 +445,13 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   bool has_trace_frames =
       std::any_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) { return fr.source == "trace"; });
   const std::string& tt = f.rule->title;
-  if (f.rule->policy != FramePolicy::None && guilty.empty()) {
+  if (f.rule->corrupted) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "this header only survives in a report that lost its start";
+  } else if (kasan_header_only) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "KASAN report without its access line";
+  } else if (f.rule->policy != FramePolicy::None && guilty.empty()) {
     rep.corrupted = true;
     rep.corrupted_reason = "no usable frame in the report";
   } else if (f.rule->fatal && f.rule->policy != FramePolicy::None && !has_stack && !has_trace_frames) {
@@ -432,9 +463,13 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
              })) {
     rep.corrupted = true;
     rep.corrupted_reason = "another report is interleaved with this one";
-  } else if (lockdep_dump && !has_backtrace_marker) {
+  } else if (lockdep_dump && std::none_of(region.begin(), region.end(), [&](size_t idx) {
+               auto t = trim(lines[idx].text);
+               return t.starts_with("Call Trace") || t.starts_with("Call trace");
+             })) {
+    // The dependency chains are there but the task's own stack never made it to the log.
     rep.corrupted = true;
-    rep.corrupted_reason = "lockdep report without its stack backtrace";
+    rep.corrupted_reason = "lockdep report without its call trace";
   } else if (f.rule->panic_only && f.groups.size() > 1 &&
              std::regex_search(f.groups[1], std::regex("^(Fatal exception|panic_on_warn set|Oops|Fatal hardware error|"
                                                         "Hard LOCKUP|softlockup: hung tasks|hung_task: blocked tasks)"))) {
