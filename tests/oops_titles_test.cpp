@@ -2,6 +2,7 @@
 // written for the test in the kernel's message formats.
 #include <gtest/gtest.h>
 
+#include "kdx/analysis/oops_lines.hpp"
 #include "kdx/analysis/oops_report.hpp"
 #include "kdx/analysis/title_rules.hpp"
 
@@ -220,4 +221,44 @@ TEST(OopsTitles, OdebugSkipsTimerCallbacks) {
 [  101.2]  handle_softirqs+0x1a8/0x6b0
 )";
   EXPECT_EQ(title_of(log), "WARNING: ODEBUG bug in handle_softirqs");
+}
+
+// Rust v0 symbols (RFC 2603) printed mangled by the kernel's unwinder.
+TEST(OopsTitles, RustV0Demangling) {
+  using kdx::analysis::demangle_rust_v0;
+  EXPECT_EQ(demangle_rust_v0("_RNvCscSpY9Juk0HT_7___rustc17rust_begin_unwind").value_or(""),
+            "__rustc::rust_begin_unwind");
+  EXPECT_EQ(demangle_rust_v0("_RNvNtCs9jEwPDbx20M_4core9panicking9panic_fmt").value_or(""),
+            "core::panicking::panic_fmt");
+  // Trait impl with a backref to the crate root.
+  EXPECT_EQ(demangle_rust_v0("_RNvXs1_CscPPBqWtAqum_6mydrvrNtB5_3DevNtNtCs43vyB533jt3_6kernel4file10Operations4mmap")
+                .value_or(""),
+            "<mydrvr::Dev as kernel::file::Operations>::mmap");
+  EXPECT_EQ(demangle_rust_v0("_RINvNtC3std3mem8align_ofdE").value_or(""), "std::mem::align_of::<f64>");
+  EXPECT_EQ(demangle_rust_v0("_RINvC1a1fRShE").value_or(""), "a::f::<&[u8]>");
+  EXPECT_EQ(demangle_rust_v0("_RNCNvC7mycrate4main0").value_or(""), "mycrate::main::{closure#0}");
+  EXPECT_EQ(demangle_rust_v0("_RNvC3foo3bar.llvm.1234").value_or(""), "foo::bar");
+  // Malformed or hostile input: no crash, no answer.
+  EXPECT_FALSE(demangle_rust_v0("_RNv"));
+  EXPECT_FALSE(demangle_rust_v0("_RNvB_3foo"));           // backref to itself
+  EXPECT_FALSE(demangle_rust_v0("_RNvC99foo"));           // identifier longer than the symbol
+  EXPECT_FALSE(demangle_rust_v0("_R" + std::string(3000, 'N')));
+  EXPECT_FALSE(demangle_rust_v0("memcpy"));
+}
+
+TEST(OopsTitles, RustPanicTitleUsesDemangledFrame) {
+  auto log = R"([   60.1][ T2148] rust_kernel: panicked at rust/kernel/page_size_compat.rs:60:5:
+[   60.2][ T2148] attempt to add with overflow
+[   60.3][ T2148] ------------[ cut here ]------------
+[   60.4][ T2148] kernel BUG at rust/helpers/bug.c:7!
+[   60.5][ T2148] Oops: invalid opcode: 0000 [#1] PREEMPT SMP KASAN PTI
+[   60.6][ T2148] RIP: 0010:rust_helper_BUG+0x8/0x10
+[   60.7][ T2148] Call Trace:
+[   60.8][ T2148]  <TASK>
+[   60.9][ T2148]  _RNvCscSpY9Juk0HT_7___rustc17rust_begin_unwind+0x15b/0x160
+[   61.0][ T2148]  _RNvNtCs9jEwPDbx20M_4core9panicking9panic_fmt+0x84/0x90
+[   61.1][ T2148]  _RNvXs1_CscPPBqWtAqum_6mydrvrNtB5_3DevNtNtCs43vyB533jt3_6kernel4file10Operations4mmap+0xe44/0xfb0
+[   61.2][ T2148]  mmap_region+0x1371/0x1bd0
+)";
+  EXPECT_EQ(title_of(log), "attempt to add with overflow in <mydrvr::Dev as kernel::file::Operations>::mmap");
 }

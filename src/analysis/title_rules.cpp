@@ -314,7 +314,7 @@ const std::regex& skip_fragment_regex() {
       "stack_trace_save|stack_trace_consume_entry|arch_stack_walk|ida_free|do_(?:kernel|translation)_fault|"
       "do_mem_abort|el1_abort|el1h_64_sync|print_tainted|xas_(?:start|load|find)|find_lock_entries|"
       "truncate_inode_pages_range|__phys_addr|__fortify_report|rhashtable_lookup|^get_taint$|^put_device$|"
-      "lock_timer_base|__mod_timer|dput",
+      "lock_timer_base|__mod_timer|dput|rust_begin_unwind",
       std::regex::ECMAScript | std::regex::optimize);
   return re;
 }
