@@ -262,3 +262,34 @@ TEST(OopsTitles, RustPanicTitleUsesDemangledFrame) {
 )";
   EXPECT_EQ(title_of(log), "attempt to add with overflow in <mydrvr::Dev as kernel::file::Operations>::mmap");
 }
+
+// Without caller ids, a fault-injection (or vmalloc-failure) message that starts dumping its own
+// stack inside a report takes the rest of the report: its frames cannot be told apart.
+TEST(OopsTitles, ForeignStackMessageEndsReportWithoutCallerIds) {
+  std::string body = R"(] =============================
+] WARNING: suspicious RCU usage
+] 4.15.0+ #222 Not tainted
+] FAULT_INJECTION: forcing a failure.
+] name failslab, interval 1, probability 0, space 0, times 0
+] -----------------------------
+] ./include/linux/rcupdate.h:302 Illegal context switch in RCU read-side critical section!
+] stack backtrace:
+] Call Trace:
+]  dump_stack+0x194/0x257
+]  should_fail+0x8c0/0xa40
+]  myxt_alloc_entry+0x21/0x30
+)";
+  auto plain = analyze_log([&] {
+    std::string out, line;
+    for (char c : body) {
+      line += c;
+      if (c == '\n') {
+        out += "[  104.4" + line;
+        line.clear();
+      }
+    }
+    return out;
+  }());
+  EXPECT_EQ(plain.title.value_or(""), "WARNING: suspicious RCU usage");
+  EXPECT_TRUE(plain.corrupted);
+}

@@ -108,6 +108,13 @@ const std::regex* warning_subtype_skip(std::string_view wsub) {
 }
 
 
+// Messages that are not crash reports but print a stack of their own.
+bool starts_foreign_stack(std::string_view t) {
+  return t.find("FAULT_INJECTION: forcing a failure") != std::string_view::npos ||
+         t.find("vmalloc: allocation failure:") != std::string_view::npos ||
+         t.find("FAULT_FLAG_ALLOW_RETRY missing") != std::string_view::npos;
+}
+
 // Report lines: from the header to the end-of-trace marker, the next unrelated report, or a limit.
 // With printk caller ids, lines from other tasks/CPUs are interleaved noise and dropped.
 std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::vector<HeaderMatch>& found, size_t which) {
@@ -122,6 +129,9 @@ std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::v
     // Program output interleaved with a timestamped console (syzkaller's, a shell's) is noise.
     if (lines[f.line].kernel && !l.kernel && !l.text.empty()) continue;
     if (i > f.line) {
+      // Without caller ids nothing tells the lines of a message that dumps its own stack
+      // (fault injection, vmalloc failure) from the report's: the report ends where it starts.
+      if (caller.empty() && starts_foreign_stack(l.text)) break;
       while (next_found < found.size() && found[next_found].line < i) ++next_found;
       if (next_found < found.size() && found[next_found].line == i && !found[next_found].rule->panic_only &&
           seen_frames) {
