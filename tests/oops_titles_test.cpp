@@ -293,3 +293,29 @@ TEST(OopsTitles, ForeignStackMessageEndsReportWithoutCallerIds) {
   EXPECT_EQ(plain.title.value_or(""), "WARNING: suspicious RCU usage");
   EXPECT_TRUE(plain.corrupted);
 }
+
+// arm backtraces name each caller on the next line; the last line's caller (here the syscall
+// return path, a dispatch anchor) is a frame too.
+TEST(OopsTitles, ArmLastCallerIsAFrame) {
+  auto log = R"(rcu: INFO: rcu_sched self-detected stall on CPU
+rcu: 	0-...!: (2099 ticks this GP) idle=4c6/1/0x40000002 softirq=6646/6646 fqs=126
+NMI backtrace for cpu 0
+CPU: 0 PID: 1760 Comm: syz-executor.0 Not tainted 5.10.2 #10
+[<80118054>] (unwind_backtrace) from [<80110ce4>] (show_stack+0x20/0x24)
+[<80110ce4>] (show_stack) from [<80c16564>] (dump_stack+0x104/0x138)
+[<80c16564>] (dump_stack) from [<80692150>] (nmi_cpu_backtrace+0x10c/0x148)
+[<80692150>] (nmi_cpu_backtrace) from [<806922e8>] (rcu_dump_cpu_stacks+0xcc/0x110)
+[<806922e8>] (rcu_dump_cpu_stacks) from [<801d1124>] (update_process_times+0x94/0xf0)
+[<801d1124>] (update_process_times) from [<806ab444>] (gic_handle_irq+0xb0/0xe8)
+[<806ab444>] (gic_handle_irq) from [<80100b6c>] (__irq_svc+0x6c/0x90)
+Exception stack(0x91883f00 to 0x91883f48)
+[<80100b6c>] (__irq_svc) from [<80616f94>] (mycheck_user+0x140/0x1dc)
+[<80616f94>] (mycheck_user) from [<80321578>] (sys_myopen+0x124/0x170)
+[<80321578>] (sys_myopen) from [<80100080>] (ret_fast_syscall+0x0/0x54)
+Exception stack(0x91883fa8 to 0x91883ff0)
+)";
+  auto r = analyze_log(log);
+  ASSERT_FALSE(r.frames.empty());
+  EXPECT_EQ(r.frames.back().function, "ret_fast_syscall");
+  EXPECT_EQ(r.title.value_or(""), "INFO: rcu detected stall in sys_myopen");
+}

@@ -299,7 +299,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   Section sec = Section::Main;
   SanitizerAccess san;
   bool has_stack = false;
-  for (size_t idx : region) {
+  for (size_t ri = 0; ri < region.size(); ++ri) {
+    const size_t idx = region[ri];
     const std::string& t = lines[idx].text;
     sec = section_after(t, sec);
     if (is_stack_header(t)) has_stack = true;
@@ -319,6 +320,19 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     } else if (sec == Section::Main) {
       if (fr->source == "ip" && fr->function.empty()) continue;
       rep.frames.push_back(*fr);
+      // arm prints "(callee) from (caller)" and each caller again on the next line; the last
+      // line's caller (often the syscall or irq entry) appears nowhere else.
+      if (auto from = t.find(") from [<"); from != std::string::npos && fr->source == "trace") {
+        size_t next = ri + 1 < region.size() ? region[ri + 1] : lines.size();
+        bool continues = next < lines.size() && lines[next].text.find(") from [<") != std::string::npos;
+        if (!continues) {
+          if (auto caller = parse_frame(std::string_view(t).substr(from + 7)); caller && !caller->function.empty()) {
+            caller->line = idx;
+            caller->source = "trace";
+            rep.frames.push_back(*caller);
+          }
+        }
+      }
     }
   }
   // crash's bt: frames above "[exception RIP: ...]" are the dump path, not the crash.
