@@ -319,3 +319,24 @@ Exception stack(0x91883fa8 to 0x91883ff0)
   EXPECT_EQ(r.frames.back().function, "ret_fast_syscall");
   EXPECT_EQ(r.title.value_or(""), "INFO: rcu detected stall in sys_myopen");
 }
+
+// "Bad page map" is one title whatever the process; without its stack the report is cut off.
+TEST(OopsTitles, BadPageMapHasNoFrame) {
+  auto r = analyze_log(
+      "[   40.4] BUG: Bad page map in process syz-executor6  pte:ffff8801a700ff00 pmd:1a700f067\n"
+      "[   40.5] addr:00000000009ca000 vm_flags:00100073 anon_vma:ffff8801d16f20e0 mapping:          (null) index:9ca\n");
+  EXPECT_EQ(r.title.value_or(""), "BUG: Bad page map");
+  EXPECT_TRUE(r.corrupted);
+}
+
+// The WARNING that follows a dentry report names its function in its header line; that is not a
+// stack, so the dentry report still has none.
+TEST(OopsTitles, OtherReportsHeaderFrameIsNotAStack) {
+  auto r = analyze_log(
+      "[ 1722.5] BUG: Dentry ffff880175978600{i=8bb9,n=lo}  still in use (1) [unmount of proc proc]\n"
+      "[ 1722.5] ------------[ cut here ]------------\n"
+      "[ 1722.5] WARNING: CPU: 1 PID: 8922 at fs/dcache.c:1445 umount_check+0x246/0x2c0 fs/dcache.c:1436\n"
+      "[ 1722.5] Kernel panic - not syncing: panic_on_warn set ...\n");
+  EXPECT_EQ(r.title.value_or(""), "BUG: Dentry still in use in unmount");
+  EXPECT_TRUE(r.corrupted);
+}

@@ -168,7 +168,8 @@ Section section_after(std::string_view t, Section cur) {
 // Frameless titles whose kernel message is always followed by a stack dump.
 bool expects_stack(std::string_view title) {
   return title.starts_with("BUG: Object already free") || title.starts_with("BUG: Dentry still in use") ||
-         title.starts_with("BUG: unable to handle kernel") || title.starts_with("KASAN: ");
+         title.starts_with("BUG: unable to handle kernel") || title.starts_with("KASAN: ") ||
+         title.starts_with("BUG: Bad page map");
 }
 std::string expand_title(const HeaderMatch& f, const std::string& guilty, const std::vector<LogLine>& lines,
                          const std::string& access, const std::string& wsub) {
@@ -310,7 +311,12 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     if (is_held_lock_line(t) || (idx > 0 && trim(lines[idx - 1].text).ends_with("disabled at:"))) fr->source = "lock";
     // debugobjects' "hint: func" names the object's callback, not a frame of this stack.
     if (trim(t).starts_with("ODEBUG:")) fr->source = "lock";
-    if (fr->source.empty()) fr->source = idx == f.line ? "header" : frame_source(t);
+    // A frame printed in another report's header line (a WARNING's "at file.c:1 func+0x1/0x2")
+    // is not part of this report's stack.
+    if (fr->source.empty())
+      fr->source = std::any_of(found.begin(), found.end(), [&](const HeaderMatch& o) { return o.line == idx; })
+                       ? "header"
+                       : frame_source(t);
     if (sec == Section::Alloc) {
       fr->source = "alloc";
       san.alloc_stack.push_back(*fr);

@@ -127,7 +127,7 @@ const RuleSpec kRules[] = {
     {R"(BUG: workqueue lockup)", "BUG: workqueue lockup", "HANG", 0, P::None, kWarn},
     // mm consistency checks.
     {R"(BUG: Bad page state)", "BUG: Bad page state in {F}", "BUG", 0, P::Generic, kWarn},
-    {R"(BUG: Bad page map)", "BUG: Bad page map in {F}", "BUG", 0, P::Generic, kWarn},
+    {R"(BUG: Bad page map)", "BUG: Bad page map", "BUG", 0, P::None, kWarn},
     {R"(BUG: Bad rss-counter state)", "BUG: Bad rss-counter state", "BUG", 0, P::None, kWarn},
     {R"(BUG: Dentry .* still in use .*\[unmount of)", "BUG: Dentry still in use in unmount", "BUG", 0, P::None, kWarn},
     {R"(BUG: Dentry .* still in use)", "BUG: Dentry still in use in {F}", "BUG", 0, P::Generic, kWarn},
