@@ -340,3 +340,38 @@ TEST(OopsTitles, OtherReportsHeaderFrameIsNotAStack) {
   EXPECT_EQ(r.title.value_or(""), "BUG: Dentry still in use in unmount");
   EXPECT_TRUE(r.corrupted);
 }
+
+// A "Call Trace:" immediately followed by another dump (a panic's own) lost its frames.
+TEST(OopsTitles, CallTraceWithoutFramesIsCorrupted) {
+  auto r = analyze_log(R"([ 1017.9] PANIC: double fault, error_code: 0x0
+[ 1017.9] CPU: 1 PID: 0 Comm: swapper/1 Not tainted 4.20.0+ #137
+[ 1018.0] RIP: 0010:my_lookup+0x22/0x3e0
+[ 1018.0] RSP: 0018:ffff888216f8bfd8 EFLAGS: 00010296
+[ 1018.1] Call Trace:
+[ 1018.1] Kernel panic - not syncing: Machine halted.
+[ 1018.1] CPU: 1 PID: 0 Comm: swapper/1 Not tainted 4.20.0+ #137
+[ 1018.1] Call Trace:
+[ 1018.1]  <#DF>
+[ 1018.1]  dump_stack+0xaa/0xd8
+[ 1018.1]  panic+0x154/0x339
+)");
+  EXPECT_EQ(r.title.value_or(""), "PANIC: double fault in my_lookup");
+  EXPECT_TRUE(r.corrupted);
+}
+
+// A KMSAN report whose origin stack is not available cannot say where the value came from.
+TEST(OopsTitles, KmsanWithoutOriginIsCorrupted) {
+  std::string head = R"([  370.7][ T8537] =====================================================
+[  370.7][ T8537] BUG: KMSAN: uninit-value in my_prepend+0x4ff/0x12b0
+[  370.7][ T8537]  my_prepend+0x4ff/0x12b0
+[  370.7][ T8537]  my_path+0x193/0x340
+[  370.8][ T8537] 
+[  371.6][ T8537] Uninit was created at:
+)";
+  std::string tail = "[  371.7][ T8537] \n[  371.7][ T8537] =====================================================\n";
+  auto cut = analyze_log(head + "[  371.6][ T8537] (stack is not available)\n" + tail);
+  EXPECT_EQ(cut.title.value_or(""), "KMSAN: uninit-value in my_prepend");
+  EXPECT_TRUE(cut.corrupted);
+  auto whole = analyze_log(head + "[  371.6][ T8537]  my_alloc+0x10/0x20\n" + tail);
+  EXPECT_FALSE(whole.corrupted) << whole.corrupted_reason;
+}

@@ -165,6 +165,61 @@ Section section_after(std::string_view t, Section cur) {
   return cur;
 }
 
+// The first "Call Trace:", "Allocated by task", "Freed by task" or "backtrace:" section of a
+// report that has no frame before the next section starts (or within 15 lines): the stack was
+// overwritten. Returns the section's line.
+std::optional<std::string> empty_stack_section(const std::vector<LogLine>& lines, const std::vector<size_t>& region) {
+  auto section_kind = [](std::string_view t) -> int {
+    t = trim(t);
+    if (t.starts_with("Call Trace") || t.starts_with("Call trace")) return 1;
+    if (t.starts_with("Allocated by task")) return 2;
+    if (t.starts_with("Freed by task")) return 3;
+    if (t.starts_with("backtrace:") || t.starts_with("backtrace (crc")) return 4;
+    return 0;
+  };
+  bool checked[5] = {};
+  for (size_t ri = 0; ri < region.size(); ++ri) {
+    int kind = section_kind(lines[region[ri]].text);
+    if (kind == 0 || checked[kind]) continue;
+    checked[kind] = true;
+    bool framed = false;
+    for (size_t rj = ri + 1; rj < region.size() && rj <= ri + 15; ++rj) {
+      const std::string& t = lines[region[rj]].text;
+      if (section_kind(t)) break;
+      if (t.find("(stack is not available)") != std::string::npos || (parse_frame(t) && !is_held_lock_line(t))) {
+        framed = true;
+        break;
+      }
+    }
+    if (!framed) return std::string(trim(lines[region[ri]].text));
+  }
+  return std::nullopt;
+}
+
+// Reports identified by their header alone (the stack-protector panic names the function,
+// KCSAN/KMSAN/KFENCE print their stacks without a "Call Trace:" line) are not judged by it.
+bool reports_own_stack(const HeaderRule& r) {
+  return !(r.title.starts_with("kernel panic: stack is") || r.type == "KCSAN" || r.type == "KMSAN" ||
+           r.type == "KFENCE" || r.policy == FramePolicy::None);
+}
+
+// KMSAN reports end with where the uninitialised value came from ("Uninit was created at:" or
+// "Local variable ... created at:") and its stack; without it the report was cut short.
+bool kmsan_origin_shown(const std::vector<LogLine>& lines, size_t header) {
+  const std::string& caller = lines[header].caller;
+  for (size_t i = header + 1; i < lines.size() && i < header + kMaxReportLines; ++i) {
+    if (!caller.empty() && !lines[i].caller.empty() && lines[i].caller != caller) continue;
+    auto t = trim(lines[i].text);
+    if (t.starts_with("=====") && i > header + 1) return false;
+    if (!t.ends_with("created at:")) continue;
+    for (size_t j = i + 1; j < lines.size() && j <= i + 3; ++j) {
+      if (parse_frame(lines[j].text)) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
 // Frameless titles whose kernel message is always followed by a stack dump.
 bool expects_stack(std::string_view title) {
   return title.starts_with("BUG: Object already free") || title.starts_with("BUG: Dentry still in use") ||
@@ -510,6 +565,12 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
              expects_stack(tt) && !has_stack && !has_trace_frames) {
     rep.corrupted = true;
     rep.corrupted_reason = "no call trace";
+  } else if (auto empty = reports_own_stack(*f.rule) ? empty_stack_section(lines, region) : std::nullopt) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "\"" + *empty + "\" is not followed by any frame";
+  } else if (f.rule->type == "KMSAN" && !kmsan_origin_shown(lines, f.line)) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "KMSAN report without the origin stack";
   }
 
   std::vector<std::string> region_text;
