@@ -375,3 +375,18 @@ TEST(OopsTitles, KmsanWithoutOriginIsCorrupted) {
   auto whole = analyze_log(head + "[  371.6][ T8537]  my_alloc+0x10/0x20\n" + tail);
   EXPECT_FALSE(whole.corrupted) << whole.corrupted_reason;
 }
+
+// A one-line WARNING is a report even without a dump, unless it is a known informational message.
+TEST(OopsTitles, OneLineWarningAndKnownInformationalOnes) {
+  EXPECT_EQ(title_of("<6>[   85.501187] WARNING: foo\n<6>[   85.501187] nouveau  [     DRM] suspending\n"),
+            "WARNING: foo");
+  EXPECT_EQ(title_of("[   12.0] WARNING: The mand mount option has been deprecated and\n"), "<none>");
+  EXPECT_EQ(title_of("[   12.0] WARNING: Unprivileged eBPF is enabled with eIBRS on, data leaks possible\n"), "<none>");
+}
+
+// A header cut off after its first word.
+TEST(OopsTitles, BareHeaderWordIsCorrupted) {
+  auto r = analyze_log("INFO: \n");
+  EXPECT_EQ(r.title.value_or(""), "INFO: corrupted");
+  EXPECT_TRUE(r.corrupted);
+}

@@ -149,7 +149,12 @@ const RuleSpec kRules[] = {
     // 6.18+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid".
     {R"(WARNING: ([^ ]+:[0-9]+) at ([^ ,]+), CPU#)", "WARNING{W} in {F}", "WARNING", 2, P::Generic, kWarn},
     {R"(^SYZFAIL: (.*))", "SYZFAIL: $1", "SYZ_FAILURE", 0, P::None, kWarn},
-    {R"(^WARNING: ([^:]+)$)", "WARNING: $1", "WARNING", 0, P::None, kWarn | kNeedsDump},
+    // Any other one-line "WARNING: msg" is a report, except the kernel's and userspace's known
+    // informational messages that borrow the word.
+    {R"(^WARNING: (?!/etc/ssh/moduli does not exist|[Tt]he mand mount option|Unsupported flag value|Unprivileged eBPF is enabled|kernel not compiled with CPU_SRSO)([^:]+)$)",
+     "WARNING: $1", "WARNING", 0, P::None, kWarn},
+    // A header cut right after its first word.
+    {R"(^(BUG|WARNING|INFO):\s*$)", "$1: corrupted", "UNKNOWN", 0, P::None, kWarn | kCorrupted},
     // Arm "Internal error: Oops" without a preceding fault line.
     {R"(^Internal error: ([A-Za-z ]+)(?: - ([A-Za-z ]+))?: )", "Internal error in {F}", "DoS"},
     {R"(Kernel panic - not syncing: ?(.*?)(?: \.\.\.)?\s*$)", "kernel panic: $1", "DoS", 0, P::None, kPanicOnly},
