@@ -390,3 +390,36 @@ TEST(OopsTitles, BareHeaderWordIsCorrupted) {
   EXPECT_EQ(r.title.value_or(""), "INFO: corrupted");
   EXPECT_TRUE(r.corrupted);
 }
+
+// A WARN() whose only frames are a panic's stack printed without "Backtrace:"/"Call Trace:" (and
+// no instruction pointer) has no stack of its own; a negative PID does not hide the header.
+TEST(OopsTitles, WarningWithoutOwnStack) {
+  auto r = analyze_log(R"(syzkaller login: ------------[ cut here ]------------
+WARNING: CPU: 5 PID: -534549613 at kernel/sched/core.c:2681 finish_task_switch+0x230/0x23c
+Kernel panic - not syncing: panic_on_warn set ...
+
+CPU: 5 PID: -534549613 Comm: x Not tainted 4.17.0-rc1+ #8
+[<8011344c>] (unwind_backtrace) from [<8010ef84>] (show_stack+0x18/0x1c)
+[<80126690>] (panic) from [<80126484>] (warn_slowpath_fmt+0x0/0x5c)
+[<80126484>] (warn_slowpath_fmt) from [<e0236b93>] (0xe0236b93)
+)");
+  EXPECT_EQ(r.title.value_or(""), "WARNING in corrupted");
+  EXPECT_TRUE(r.corrupted);
+}
+
+// Without caller ids, fault-injection frames ahead of the report's RIP belong to another task.
+TEST(OopsTitles, FaultInjectionFramesInterleaved) {
+  auto log = R"([  343.1] WARNING: CPU: 0 PID: 18900 at kernel/kthread.c:769 mykthread_check+0xb8/0x130
+[  343.1] Kernel panic - not syncing: panic_on_warn set ...
+[  343.1] 
+[  343.2] Call Trace:
+[  343.2]  [<ffffffff841f56c2>] dump_stack+0x14d/0x20b
+[  343.2]  [<ffffffff821b0ccf>] should_fail.cold+0x11f/0x170
+[  343.2]  [<ffffffff81a1fb81>] should_failslab+0x121/0x190
+[  343.2]  [<ffffffff83992d66>] __alloc_skb+0xc6/0x590
+[  343.3] RIP: 0010:mykthread_check+0xb8/0x130
+)";
+  auto r = analyze_log(log);
+  EXPECT_EQ(r.title.value_or(""), "WARNING in corrupted");
+  EXPECT_TRUE(r.corrupted);
+}

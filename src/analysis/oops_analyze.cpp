@@ -450,6 +450,11 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   }) || std::any_of(region.begin(), region.end(), [&](size_t idx) {
     return trim(lines[idx].text).starts_with("last function: ");
   });
+  // A WARN() dump shows where it fired by its instruction pointer or its call trace; frames
+  // without either (a panic's stack printed with no "Call Trace:"/"Backtrace:" line) are not its own.
+  if (f.rule->title.find("{W}") != std::string::npos && !has_stack &&
+      std::none_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) { return fr.source == "ip"; }))
+    any_frame = false;
   // Sanitizer headers print the function themselves and stay usable without a stack.
   bool header_names_function = f.rule->type.starts_with("KASAN") || f.rule->type.starts_with("KFENCE") ||
                                f.rule->type.starts_with("KMSAN") || f.rule->title.starts_with("kernel panic: stack is");
@@ -483,7 +488,19 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       }
     }
   }
-  std::string guilty = warn_taken_over ? std::string()
+  // Without caller ids, fault-injection frames (should_fail*) before the report's own instruction
+  // pointer mean another task's injection dump is interleaved with this report's stack.
+  bool injection_interleaved = false;
+  if (lines[f.line].caller.empty() && f.rule->policy != FramePolicy::None && !header_names_function) {
+    for (const auto& fr : rep.frames) {
+      if (fr.source == "ip" && fr.line > f.line) break;
+      if (fr.source == "trace" && base_function(fr.function).starts_with("should_fail")) {
+        injection_interleaved = true;
+        break;
+      }
+    }
+  }
+  std::string guilty = warn_taken_over || injection_interleaved ? std::string()
                        : any_frame || header_names_function || f.rule->policy == FramePolicy::Leak
                            ? pick_guilty(f, rep.frames, lines, region, ignore_header_func, warning_subtype_skip(wsub))
                            : std::string();

@@ -144,7 +144,7 @@ const RuleSpec kRules[] = {
     {R"(WARNING: kernel stack regs .* has bad 'bp' value|WARNING: kernel stack frame pointer .* has bad value)",
      "WARNING: kernel stack regs has bad value", "WARNING", 0, P::None, kWarn},
     // WARN(): "WARNING: CPU: 1 PID: 2 at file.c:12 func+0x1/0x2" (also the pre-4.x forms).
-    {R"(WARNING: (?:CPU: [0-9]+ PID: [0-9]+ )?at ([^ ]+)(?: ([^ (]+))?)", "WARNING{W} in {F}", "WARNING", 2,
+    {R"(WARNING: (?:CPU: [0-9]+ PID: -?[0-9]+ )?at ([^ ]+)(?: ([^ (]+))?)", "WARNING{W} in {F}", "WARNING", 2,
      P::Generic, kWarn},
     // 6.18+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid".
     {R"(WARNING: ([^ ]+:[0-9]+) at ([^ ,]+), CPU#)", "WARNING{W} in {F}", "WARNING", 2, P::Generic, kWarn},
