@@ -191,7 +191,7 @@ const std::regex& skip_regex() {
       "exc_general_protection|asm_exc_general_protection|do_mem_abort|el1_abort|el1h_64_sync.*|el1_sync.*|"
       "__do_kernel_fault|die_kernel_fault|do_translation_fault|do_bad_area|el1_da|el1_dbg|"
       "do_debug_exception|brk_handler|bug_handler|bug_brk_handler|call_break_hook|do_undefinstr|"
-      "arm64_notify_die|bug_handler|do_DataAbort|do_PrefetchAbort|__dabt_svc|__pabt_svc|"
+      "arm64_notify_die|do_DataAbort|do_PrefetchAbort|__dabt_svc|__pabt_svc|"
       "machine_kexec|__crash_kexec|crash_kexec|panic_bad_stack|handle_stack_overflow|"
       "exc_double_fault|asm_exc_double_fault|do_double_fault|double_fault|"
       "print_.*|describe_object.*|__print_.*|lockdep_print.*|debug_show_.*|"
@@ -204,7 +204,7 @@ const std::regex& skip_regex() {
       "kmsan_.*|__msan_.*|kfence_.*|__kfence_.*|ubsan_.*|__ubsan_.*|kcsan_.*|__tsan_.*|"
       "save_stack.*|stack_trace_save.*|stack_depot_save.*|__sanitizer_cov_.*|"
       "check_heap_object|__check_heap_object|check_object_size|__check_object_size|usercopy_abort|"
-      "__check_object_size|check_stack_object|"
+      "check_stack_object|"
       // generic library code a bug passes through: lists, trees, bitops, formatting, thunks
       "__list_.*|list_.*|__hlist_.*|hlist_.*|rb_.*|__rb_.*|rb_erase.*|rb_insert.*|timerqueue_.*_valid|"
       "test_and_.*_bit|_?set_bit|_?clear_bit|__?test_bit|"
