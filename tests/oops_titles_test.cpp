@@ -423,3 +423,57 @@ TEST(OopsTitles, FaultInjectionFramesInterleaved) {
   EXPECT_EQ(r.title.value_or(""), "WARNING in corrupted");
   EXPECT_TRUE(r.corrupted);
 }
+
+// Report kinds from syzkaller's vocabulary that name no function or a fixed one.
+TEST(OopsTitles, MoreReportKinds) {
+  EXPECT_EQ(title_of("[  10.1] BUG: KCSAN: data-race in mydev_read / mydev_write\n[  10.2] \n"),
+            "KCSAN: data-race in mydev_read / mydev_write");
+  EXPECT_EQ(title_of("[  10.1] unregister_netdevice: waiting for lo to become free. Usage count = 6\n"),
+            "unregister_netdevice: waiting for DEV to become free");
+  EXPECT_EQ(title_of("[  10.1] VFS: Close: file count is 0\n"), "VFS: Close: file count is zero (use-after-free)");
+  EXPECT_EQ(title_of("[  10.1] VFS: Busy inodes after unmount of sda1. Self-destruct in 5 seconds.  Have a nice day...\n"),
+            "VFS: Busy inodes after unmount (use-after-free)");
+  EXPECT_EQ(title_of("[  10.1] BUG: non-zero nr_ptes on freeing mm: 2\n"), "BUG: non-zero nr_ptes on freeing mm");
+  EXPECT_EQ(title_of("[  10.1] Kernel panic - not syncing: Couldn't open N_TTY ldisc for ptm0 --- error -12.\n"),
+            "kernel panic: Couldn't open N_TTY ldisc");
+  EXPECT_EQ(title_of(R"([  10.1] INFO: task syz:6102 can't die for more than 143 seconds.
+[  10.2] Call Trace:
+[  10.3]  __schedule+0x8cf/0x21d0
+[  10.4]  schedule+0xf5/0x2b0
+[  10.5]  mydrv_wait_idle+0x1a/0x40
+)"),
+            "INFO: task can't die in mydrv_wait_idle");
+  EXPECT_EQ(title_of(R"([  10.1] Unable to handle kernel access to user memory outside uaccess routines at virtual address 0000000020000100
+[  10.2] pc : mydrv_copy+0x10/0x40
+[  10.3] Call trace:
+[  10.4]  mydrv_copy+0x10/0x40
+)"),
+            "BUG: unable to handle kernel access to user memory in mydrv_copy");
+}
+
+// The first held lock's site names a task that exits with locks held.
+TEST(OopsTitles, StillHasLocksHeld) {
+  auto log = R"([  50.1] =====================================
+[  50.2] WARNING: syz/123 still has locks held!
+[  50.3] 1 lock held by syz/123:
+[  50.4]  #0: ffff88801b3c0a10 (&dev->mutex){+.+.}-{3:3}, at: mydrv_ioctl+0x4c/0x300
+[  50.5] stack backtrace:
+[  50.6] Call Trace:
+[  50.7]  dump_stack+0x107/0x163
+[  50.8]  do_exit+0x1b1/0x2a00
+)";
+  EXPECT_EQ(title_of(log), "WARNING: still has locks held in mydrv_ioctl");
+}
+
+// unregister_netdevice's wait message can appear inside a report without ending it.
+TEST(OopsTitles, UnregisterNetdeviceInsideHungTask) {
+  auto log = R"([  361.2] INFO: task syz:6102 blocked for more than 120 seconds.
+[  361.3] Call Trace:
+[  361.3]  __schedule+0x8cf/0x21d0
+[  361.3]  schedule+0xf5/0x2b0
+[  361.3]  __mutex_lock+0x68a/0x1300
+[  361.4] unregister_netdevice: waiting for lo to become free. Usage count = 6
+[  361.4]  my_copy_ns+0x3a2/0x820
+)";
+  EXPECT_EQ(title_of(log), "INFO: task hung in my_copy_ns");
+}

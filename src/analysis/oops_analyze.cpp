@@ -34,7 +34,8 @@ std::optional<HeaderMatch> match_header(const std::vector<LogLine>& lines, size_
   // Cheap prefilter: every header holds one of these words.
   static const char* const kWords[] = {"BUG",     "WARNING", "INFO:",  "KASAN", "UBSAN",    "fault",  "error",
                                        "panic",   "Unable",  "int3",   "PANIC", "unreferenced", "corruption",
-                                       "Bad mode", "usercopy", "SYZFAIL", "opcode", "stack segment"};
+                                       "Bad mode", "usercopy", "SYZFAIL", "opcode", "stack segment",
+                                       "trap:", "unregister_netdevice", "VFS: ", "locks held"};
   bool any = false;
   for (const char* w : kWords) {
     if (t.find(w) != std::string::npos) {
@@ -134,7 +135,7 @@ std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::v
       if (caller.empty() && starts_foreign_stack(l.text)) break;
       while (next_found < found.size() && found[next_found].line < i) ++next_found;
       if (next_found < found.size() && found[next_found].line == i && !found[next_found].rule->panic_only &&
-          seen_frames) {
+          !found[next_found].rule->inside_other && seen_frames) {
         break;
       }
       if (l.text.find("---[ end trace") != std::string::npos || l.text.starts_with("Kernel Offset:") ||

@@ -98,7 +98,8 @@ std::string pick_guilty(const HeaderMatch& f, const std::vector<OopsFrame>& fram
   // Held-lock lines name where locks were taken; only the "returning with locks held" report
   // is about them.
   const bool locks_matter = r.title.find("lock held when returning") != std::string::npos ||
-                            r.title.find("held lock freed") != std::string::npos;
+                            r.title.find("held lock freed") != std::string::npos ||
+                            r.title.find("still has locks held") != std::string::npos;
   auto usable = [&](const OopsFrame& fr) {
     return fr.reliable && fr.source != "lr" && (fr.source != "lock" || locks_matter) && !fr.function.empty() &&
            !skipped(fr.function);

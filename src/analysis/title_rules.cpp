@@ -11,6 +11,7 @@ constexpr unsigned kWarn = 1;        // not fatal: the machine goes on (warnings
 constexpr unsigned kPanicOnly = 2;   // a bare "Kernel panic" line: used only when no other report exists
 constexpr unsigned kNeedsDump = 4;   // only a report when a register/stack dump follows
 constexpr unsigned kCorrupted = 8;   // this header only appears in a report that lost its real header
+constexpr unsigned kInside = 16;     // a message that can sit inside another report without ending it
 
 // One row of the rule table. skip: extra name fragments (unanchored regex) this kind of report
 // never blames, on top of the global skip list.
@@ -37,7 +38,8 @@ const RuleSpec kRules[] = {
     {R"(BUG: KFENCE: ([a-z\- ]+?) in ([^ ]+))", "KFENCE: $1 in {F}", "KFENCE", 2},
     {R"(BUG: KMSAN: ([a-z\-]+) in ([^ ]+))", "KMSAN: $1 in {F}", "KMSAN", 2, P::Generic, 0,
      "alloc_skb|netlink_ack|netlink_rcv_skb|_encrypt$|^(?:crypto|cipher|drbg|rng)_"},
-    {R"(BUG: KCSAN: ([a-z\-]+) in ([^ ]+))", "KCSAN: $1 in {F}", "KCSAN", 2, P::Generic, kWarn},
+    // KCSAN names both racing functions ("data-race in a / b"); the header is the title.
+    {R"(BUG: KCSAN: (.*?)\s*$)", "KCSAN: $1", "KCSAN", 0, P::None, kWarn},
     {R"(UBSAN: Undefined behaviour in)", "UBSAN: undefined-behaviour in {F}", "UBSAN", 0, P::Generic, kWarn,
      "ubsan|overflow"},
     {R"(UBSAN: ([a-z\-]+) in)", "UBSAN: $1 in {F}", "UBSAN", 0, P::Generic, kWarn, "ubsan|overflow"},
@@ -50,6 +52,8 @@ const RuleSpec kRules[] = {
      "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"},
     {R"(Unable to handle kernel NULL pointer dereference at virtual address)",
      "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"},
+    {R"(Unable to handle kernel access to user memory)",
+     "BUG: unable to handle kernel access to user memory in {F}", "MEMORY_SAFETY_BUG"},
     {R"(Unable to handle kernel (?:paging request|read from unreadable memory|write to read-only memory|execute from non-executable memory|access to user memory[a-z ]*) at virtual address)",
      "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"},
     {R"(BUG: Kernel NULL pointer dereference (?:on read |on write )?at)",
@@ -63,6 +67,7 @@ const RuleSpec kRules[] = {
     {R"(divide(?: |_)error: [0-9a-f]{4})", "divide error in {F}", "DoS"},
     {R"((?:^|Oops: )int3: )", "int3 in {F}", "DoS"},
     {R"(^Unhandled fault: )", "Unhandled fault in {F}", "DoS"},
+    {R"(^Alignment trap: )", "Alignment trap in {F}", "DoS"},
     {R"(PANIC: double fault)", "PANIC: double fault in {F}", "DoS"},
     // Stack overflows are named, like stalls, after the frame a generic dispatcher called.
     {R"(BUG: (?:TASK |IRQ |NMI |)stack guard page was hit)", "BUG: stack guard page was hit in {F}", "DoS", 0,
@@ -83,6 +88,7 @@ const RuleSpec kRules[] = {
     {R"(kernel BUG at lib/list_debug.c)", "BUG: corrupted list in {F}", "BUG"},
     {R"(kernel BUG at )", "kernel BUG in {F}", "BUG", 0, P::Generic, 0, "^skb_"},
     {R"(invalid opcode: [0-9a-f]{4})", "invalid opcode in {F}", "BUG"},
+    {R"(^Kernel BUG (.*))", "kernel BUG $1", "BUG", 0, P::None},
     // Lockdep and other locking checkers (kernel/locking/lockdep.c, spinlock_debug.c).
     {R"((?:WARNING|INFO): possible circular locking dependency detected)", "possible deadlock in {F}", "LOCKDEP", 0,
      P::LockSites, kWarn, "process_one_work|flush_workqueue|drain_workqueue|destroy_workqueue"},
@@ -105,6 +111,8 @@ const RuleSpec kRules[] = {
      "lock_sock|release_sock"},
     {R"((?:WARNING|BUG): lock held when returning to user space)",
      "BUG: lock held when returning to user space in {F}", "LOCKDEP", 0, P::Generic, kWarn},
+    // Exiting with locks held: the first held lock's site.
+    {R"((BUG|WARNING): .*still has locks held!)", "$1: still has locks held in {F}", "LOCKDEP", 0, P::Generic, kWarn},
     {R"(INFO: trying to register non-static key)", "INFO: trying to register non-static key in {F}", "LOCKDEP", 0,
      P::Generic, kWarn, "stack|lock|IRQ"},
     {R"(BUG: (MAX_[A-Z_]+ too low!))", "BUG: $1", "LOCKDEP", 0, P::None, kWarn},
@@ -125,10 +133,20 @@ const RuleSpec kRules[] = {
      "INFO: rcu detected stall in {F}", "HANG", 0, P::Stall},
     {R"(INFO: task .* blocked for more than [0-9]+ seconds)", "INFO: task hung in {F}", "HANG", 0, P::Hung, kWarn},
     {R"(BUG: workqueue lockup)", "BUG: workqueue lockup", "HANG", 0, P::None, kWarn},
+    {R"(INFO: task .* can't die for more than .* seconds)", "INFO: task can't die in {F}", "HANG", 0, P::Generic,
+     kWarn, "schedule"},
+    {R"(unregister_netdevice: waiting for .* to become free)", "unregister_netdevice: waiting for DEV to become free",
+     "HANG", 0, P::None, kWarn | kInside},
     // mm consistency checks.
-    {R"(BUG: Bad page state)", "BUG: Bad page state in {F}", "BUG", 0, P::Generic, kWarn},
+    {R"(BUG: Bad page (state|cache))", "BUG: Bad page $1 in {F}", "BUG", 0, P::Generic, kWarn},
     {R"(BUG: Bad page map)", "BUG: Bad page map", "BUG", 0, P::None, kWarn},
     {R"(BUG: Bad rss-counter state)", "BUG: Bad rss-counter state", "BUG", 0, P::None, kWarn},
+    {R"(BUG: (non-zero nr_p(?:te|md)s on freeing mm))", "BUG: $1", "BUG", 0, P::None, kWarn},
+    // Old VFS sanity messages that mean a use-after-free of a file or inode.
+    {R"(VFS: Close: file count is 0)", "VFS: Close: file count is zero (use-after-free)", "MEMORY_SAFETY_BUG", 0,
+     P::None, kWarn},
+    {R"(VFS: Busy inodes after unmount)", "VFS: Busy inodes after unmount (use-after-free)", "MEMORY_SAFETY_BUG", 0,
+     P::None, kWarn},
     {R"(BUG: Dentry .* still in use .*\[unmount of)", "BUG: Dentry still in use in unmount", "BUG", 0, P::None, kWarn},
     {R"(BUG: Dentry .* still in use)", "BUG: Dentry still in use in {F}", "BUG", 0, P::Generic, kWarn},
     {R"(BUG: bad usercopy|usercopy: [Kk]ernel memory (?:exposure|overwrite) attempt detected)",
@@ -157,6 +175,8 @@ const RuleSpec kRules[] = {
     {R"(^(BUG|WARNING|INFO):\s*$)", "$1: corrupted", "UNKNOWN", 0, P::None, kWarn | kCorrupted},
     // Arm "Internal error: Oops" without a preceding fault line.
     {R"(^Internal error: ([A-Za-z ]+)(?: - ([A-Za-z ]+))?: )", "Internal error in {F}", "DoS"},
+    {R"(Kernel panic - not syncing: Couldn't open N_TTY ldisc)", "kernel panic: Couldn't open N_TTY ldisc", "DoS", 0,
+     P::None, kPanicOnly},
     {R"(Kernel panic - not syncing: ?(.*?)(?: \.\.\.)?\s*$)", "kernel panic: $1", "DoS", 0, P::None, kPanicOnly},
 };
 
@@ -173,6 +193,7 @@ std::vector<HeaderRule> build_rules() {
     r.panic_only = s.flags & kPanicOnly;
     r.needs_dump = s.flags & kNeedsDump;
     r.corrupted = s.flags & kCorrupted;
+    r.inside_other = s.flags & kInside;
     if (s.skip) r.skip = std::regex(s.skip, std::regex::ECMAScript | std::regex::optimize);
     out.push_back(std::move(r));
   }
