@@ -69,43 +69,46 @@ std::string frame_source(std::string_view text) {
   return "trace";
 }
 
-// The warning kinds syzkaller names after the checker rather than the function.
-std::string warning_subtype(const HeaderMatch& f, const std::vector<LogLine>& lines) {
+// The WARN() kinds syzkaller names after the checker rather than the function: by the file the
+// WARN() is in (and, for vmalloc, its function), with the name fragments the kind never blames.
+struct WarnKind {
+  const char* file;
+  const char* func_prefix;  // nullptr: any function
+  const char* kind;
+  std::regex skip;
+};
+
+const WarnKind kWarnKinds[] = {
+    {"lib/refcount.c", nullptr, ": refcount bug", std::regex("refcount|kobject_")},
+    {"fs/proc/generic.c", nullptr, ": proc registration bug", std::regex("proc_")},
+    {"lib/kobject.c", nullptr, ": kobject bug", std::regex("kobject_")},
+    {"lib/debugobjects.c", nullptr, ": ODEBUG bug",
+     std::regex("debug_|rcu|hrtimer_|timer_|work_|percpu_|vunmap|vfree|__free_|kobject_")},
+    {"mm/vmalloc.c", "__vmalloc_node", ": zero-size vmalloc", std::regex("^$")},  // no extra skips
+    {"kernel/locking/lockdep.c", nullptr, ": locking bug", std::regex("lock_sock|release_sock")},
+};
+const std::regex kKmallocSkip("kmalloc|krealloc|slab|kmem");
+
+struct WarnSubtype {
+  std::string kind;                 // "" for a plain WARNING
+  const std::regex* skip = nullptr;
+};
+
+WarnSubtype warning_subtype(const HeaderMatch& f, const std::vector<LogLine>& lines) {
   const std::string file = f.groups.size() > 1 ? f.groups[1] : "";
   std::string func = f.groups.size() > 2 ? base_function(f.groups[2]) : "";
   if (auto plus = func.find('+'); plus != std::string::npos) func.resize(plus);
   std::string next;
   for (size_t i = f.line + 1; i < lines.size() && i < f.line + 4; ++i) next += lines[i].text + "\n";
-  auto file_is = [&](std::string_view path) { return file.starts_with(path); };
-  if (file_is("lib/refcount.c") || next.find("refcount_t:") != std::string::npos) return ": refcount bug";
+  // refcount_t's own message names the kind wherever the WARN() sits.
+  if (next.find("refcount_t:") != std::string::npos) return {": refcount bug", &kWarnKinds[0].skip};
   if (func == "kmalloc_slab" || func == "kvmalloc_node" || func == "__kvmalloc_node" || func == "kmalloc_fix_flags" ||
-      func == "__kmalloc_large_node" || (file_is("mm/page_alloc.c") && func == "warn_alloc"))
-    return ": kmalloc bug";
-  if (file_is("fs/proc/generic.c")) return ": proc registration bug";
-  if (file_is("lib/kobject.c")) return ": kobject bug";
-  if (file_is("lib/debugobjects.c")) return ": ODEBUG bug";
-  if (file_is("mm/vmalloc.c") && func.starts_with("__vmalloc_node")) return ": zero-size vmalloc";
-  if (file_is("kernel/locking/lockdep.c")) return ": locking bug";
-  return "";
-}
-
-// Name fragments a checker's WARNING never blames: the checker's own API and its usual wrappers.
-const std::regex* warning_subtype_skip(std::string_view wsub) {
-  static const struct {
-    const char* kind;
-    std::regex skip;
-  } kinds[] = {
-      {": ODEBUG bug", std::regex("debug_|rcu|hrtimer_|timer_|work_|percpu_|vunmap|vfree|__free_|kobject_")},
-      {": kobject bug", std::regex("kobject_")},
-      {": proc registration bug", std::regex("proc_")},
-      {": refcount bug", std::regex("refcount|kobject_")},
-      {": locking bug", std::regex("lock_sock|release_sock")},
-      {": kmalloc bug", std::regex("kmalloc|krealloc|slab|kmem")},
-  };
-  for (const auto& k : kinds) {
-    if (wsub == k.kind) return &k.skip;
+      func == "__kmalloc_large_node" || (file.starts_with("mm/page_alloc.c") && func == "warn_alloc"))
+    return {": kmalloc bug", &kKmallocSkip};
+  for (const WarnKind& k : kWarnKinds) {
+    if (file.starts_with(k.file) && (!k.func_prefix || func.starts_with(k.func_prefix))) return {k.kind, &k.skip};
   }
-  return nullptr;
+  return {};
 }
 
 
@@ -439,9 +442,12 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   }
 
   std::string wsub;
+  const std::regex* wsub_skip = nullptr;
   bool ignore_header_func = false;
   if (f.rule->title.find("{W}") != std::string::npos) {
-    wsub = warning_subtype(f, lines);
+    auto sub = warning_subtype(f, lines);
+    wsub = sub.kind;
+    wsub_skip = sub.skip;
     ignore_header_func = !wsub.empty();
   }
   // Without any stack or instruction-pointer line the header alone cannot be trusted to name the
@@ -503,7 +509,7 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   }
   std::string guilty = warn_taken_over || injection_interleaved ? std::string()
                        : any_frame || header_names_function || f.rule->policy == FramePolicy::Leak
-                           ? pick_guilty(f, rep.frames, lines, region, ignore_header_func, warning_subtype_skip(wsub))
+                           ? pick_guilty(f, rep.frames, lines, region, ignore_header_func, wsub_skip)
                            : std::string();
   // WARNs that flag a caller's misuse of a core API name the caller too.
   std::string header_func = f.rule->frame_group > 0 && static_cast<size_t>(f.rule->frame_group) < f.groups.size()
