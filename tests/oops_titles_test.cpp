@@ -477,3 +477,19 @@ TEST(OopsTitles, UnregisterNetdeviceInsideHungTask) {
 )";
   EXPECT_EQ(title_of(log), "INFO: task hung in my_copy_ns");
 }
+
+// A WARN() dump starts at its RIP: frames printed before it belong to other output.
+TEST(OopsTitles, WarningFramesStartAtItsRip) {
+  auto log = R"([   42.1] ------------[ cut here ]------------
+[   42.2]  othertask_build_skb+0x9cb/0x1810
+[   42.3] WARNING: CPU: 0 PID: 6092 at fs/proc/generic.c:330 proc_register+0x2a4/0x370
+[   42.4]  othertask_get_user+0x17d0/0x3940
+[   42.5]  othertask_write_iter+0xb9/0x160
+[   42.6] Kernel panic - not syncing: panic_on_warn set ...
+[   42.7] RIP: 0010:proc_register+0x2a4/0x370
+[   42.8]  ? proc_register+0x2a4/0x370
+[   42.9]  mytg_check+0xf9c/0x16d0
+[   43.0]  xt_check_target+0x26c/0x9e0
+)";
+  EXPECT_EQ(title_of(log), "WARNING: proc registration bug in mytg_check");
+}

@@ -264,6 +264,15 @@ std::string pick_guilty(const HeaderMatch& f, const std::vector<OopsFrame>& fram
       }
     }
   }
+  if (r.title.find("{W}") != std::string::npos) {
+    // A WARN() dump starts at its trapping instruction pointer; frames printed before it (a
+    // panic_on_warn stack, another task's interleaved output) are not the warning's caller chain.
+    if (auto ip = first_index(frames, [&](const OopsFrame& fr) { return fr.source == "ip" && fr.line > f.line; })) {
+      for (size_t i = *ip; i < frames.size(); ++i) {
+        if (usable(frames[i])) return frames[i].function;
+      }
+    }
+  }
   if (auto i = first_index(frames, usable)) return frames[*i].function;
   return "";
 }
