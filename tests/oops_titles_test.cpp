@@ -389,6 +389,7 @@ TEST(OopsTitles, BareHeaderWordIsCorrupted) {
   auto r = analyze_log("INFO: \n");
   EXPECT_EQ(r.title.value_or(""), "INFO: corrupted");
   EXPECT_TRUE(r.corrupted);
+  EXPECT_EQ(title_of("[   10.0] BUG:\n"), "BUG: corrupted");
 }
 
 // A WARN() whose only frames are a panic's stack printed without "Backtrace:"/"Call Trace:" (and

@@ -17,20 +17,9 @@ constexpr size_t kMaxReportLines = 1000;
 
 
 // Which header rule, if any, starts a report on this line.
-// A register or stack dump within the next lines: tells a report from a plain message.
-bool dump_follows(const std::vector<LogLine>& lines, size_t index) {
-  for (size_t i = index + 1; i < lines.size() && i <= index + 8; ++i) {
-    const auto& t = lines[i].text;
-    if (t.find("Call Trace") != std::string::npos || t.find("Call trace") != std::string::npos ||
-        t.starts_with("Modules linked in") || t.starts_with("CPU: "))
-      return true;
-  }
-  return false;
-}
-
 std::optional<HeaderMatch> match_header(const std::vector<LogLine>& lines, size_t index) {
   const std::string& t = lines[index].text;
-  if (t.size() < 5) return std::nullopt;
+  if (t.size() < 4) return std::nullopt;
   // Cheap prefilter: every header holds one of these words.
   static const char* const kWords[] = {"BUG",     "WARNING", "INFO:",  "KASAN", "UBSAN",    "fault",  "error",
                                        "panic",   "Unable",  "int3",   "PANIC", "unreferenced", "corruption",
@@ -47,7 +36,6 @@ std::optional<HeaderMatch> match_header(const std::vector<LogLine>& lines, size_
   for (const HeaderRule& r : header_rules()) {
     std::smatch m;
     if (std::regex_search(t, m, r.pattern)) {
-      if (r.needs_dump && !dump_follows(lines, index)) continue;
       HeaderMatch f;
       f.line = index;
       f.rule = &r;

@@ -9,7 +9,6 @@ namespace {
 // Rule flags.
 constexpr unsigned kWarn = 1;        // not fatal: the machine goes on (warnings, lockdep, sanitizer notes)
 constexpr unsigned kPanicOnly = 2;   // a bare "Kernel panic" line: used only when no other report exists
-constexpr unsigned kNeedsDump = 4;   // only a report when a register/stack dump follows
 constexpr unsigned kCorrupted = 8;   // this header only appears in a report that lost its real header
 constexpr unsigned kInside = 16;     // a message that can sit inside another report without ending it
 
@@ -191,7 +190,6 @@ std::vector<HeaderRule> build_rules() {
     r.policy = s.policy;
     r.fatal = !(s.flags & kWarn);
     r.panic_only = s.flags & kPanicOnly;
-    r.needs_dump = s.flags & kNeedsDump;
     r.corrupted = s.flags & kCorrupted;
     r.inside_other = s.flags & kInside;
     if (s.skip) r.skip = std::regex(s.skip, std::regex::ECMAScript | std::regex::optimize);

@@ -32,7 +32,6 @@ struct HeaderRule {
   FramePolicy policy = FramePolicy::Generic;
   bool fatal = true;        // the machine cannot go on after it (oops, panic), as opposed to a warning
   bool panic_only = false;  // a bare "Kernel panic" line: used only when no other report exists
-  bool needs_dump = false;  // only a report when a register/stack dump follows within a few lines
   bool corrupted = false;   // the header only survives in a report that lost its real start
   bool inside_other = false;  // may appear inside another report without ending it
   std::optional<std::regex> skip;  // name fragments this kind of report never blames (unanchored)
