@@ -13,28 +13,18 @@
 namespace kdx::analysis {
 namespace {
 
-constexpr size_t kMaxReportLines = 400;
+constexpr size_t kMaxReportLines = 1000;
 
 
 // Which header rule, if any, starts a report on this line.
-// A register or stack dump within the next lines: tells a report from a plain message.
-bool dump_follows(const std::vector<LogLine>& lines, size_t index) {
-  for (size_t i = index + 1; i < lines.size() && i <= index + 8; ++i) {
-    const auto& t = lines[i].text;
-    if (t.find("Call Trace") != std::string::npos || t.find("Call trace") != std::string::npos ||
-        t.starts_with("Modules linked in") || t.starts_with("CPU: "))
-      return true;
-  }
-  return false;
-}
-
 std::optional<HeaderMatch> match_header(const std::vector<LogLine>& lines, size_t index) {
   const std::string& t = lines[index].text;
-  if (t.size() < 5) return std::nullopt;
+  if (t.size() < 4) return std::nullopt;
   // Cheap prefilter: every header holds one of these words.
   static const char* const kWords[] = {"BUG",     "WARNING", "INFO:",  "KASAN", "UBSAN",    "fault",  "error",
                                        "panic",   "Unable",  "int3",   "PANIC", "unreferenced", "corruption",
-                                       "Bad mode", "usercopy", "SYZFAIL", "opcode", "stack segment"};
+                                       "Bad mode", "usercopy", "SYZFAIL", "opcode", "stack segment",
+                                       "trap:", "unregister_netdevice", "VFS: ", "locks held"};
   bool any = false;
   for (const char* w : kWords) {
     if (t.find(w) != std::string::npos) {
@@ -46,7 +36,6 @@ std::optional<HeaderMatch> match_header(const std::vector<LogLine>& lines, size_
   for (const HeaderRule& r : header_rules()) {
     std::smatch m;
     if (std::regex_search(t, m, r.pattern)) {
-      if (r.needs_dump && !dump_follows(lines, index)) continue;
       HeaderMatch f;
       f.line = index;
       f.rule = &r;
@@ -68,26 +57,55 @@ std::string frame_source(std::string_view text) {
   return "trace";
 }
 
-// The warning kinds syzkaller names after the checker rather than the function.
-std::string warning_subtype(const HeaderMatch& f, const std::vector<LogLine>& lines) {
+// The WARN() kinds syzkaller names after the checker rather than the function: by the file the
+// WARN() is in (and, for vmalloc, its function), with the name fragments the kind never blames.
+struct WarnKind {
+  const char* file;
+  const char* func_prefix;  // nullptr: any function
+  const char* kind;
+  std::regex skip;
+};
+
+const WarnKind kWarnKinds[] = {
+    {"lib/refcount.c", nullptr, ": refcount bug", std::regex("refcount|kobject_")},
+    {"fs/proc/generic.c", nullptr, ": proc registration bug", std::regex("proc_")},
+    {"lib/kobject.c", nullptr, ": kobject bug", std::regex("kobject_")},
+    {"lib/debugobjects.c", nullptr, ": ODEBUG bug",
+     std::regex("debug_|rcu|hrtimer_|timer_|work_|percpu_|vunmap|vfree|__free_|kobject_")},
+    {"mm/vmalloc.c", "__vmalloc_node", ": zero-size vmalloc", std::regex("^$")},  // no extra skips
+    {"kernel/locking/lockdep.c", nullptr, ": locking bug", std::regex("lock_sock|release_sock")},
+};
+const std::regex kKmallocSkip("kmalloc|krealloc|slab|kmem");
+
+struct WarnSubtype {
+  std::string kind;                 // "" for a plain WARNING
+  const std::regex* skip = nullptr;
+};
+
+WarnSubtype warning_subtype(const HeaderMatch& f, const std::vector<LogLine>& lines) {
   const std::string file = f.groups.size() > 1 ? f.groups[1] : "";
   std::string func = f.groups.size() > 2 ? base_function(f.groups[2]) : "";
   if (auto plus = func.find('+'); plus != std::string::npos) func.resize(plus);
   std::string next;
   for (size_t i = f.line + 1; i < lines.size() && i < f.line + 4; ++i) next += lines[i].text + "\n";
-  auto file_is = [&](std::string_view path) { return file.starts_with(path); };
-  if (file_is("lib/refcount.c") || next.find("refcount_t:") != std::string::npos) return ": refcount bug";
+  // refcount_t's own message names the kind wherever the WARN() sits.
+  if (next.find("refcount_t:") != std::string::npos) return {": refcount bug", &kWarnKinds[0].skip};
   if (func == "kmalloc_slab" || func == "kvmalloc_node" || func == "__kvmalloc_node" || func == "kmalloc_fix_flags" ||
-      func == "__kmalloc_large_node" || (file_is("mm/page_alloc.c") && func == "warn_alloc"))
-    return ": kmalloc bug";
-  if (file_is("fs/proc/generic.c")) return ": proc registration bug";
-  if (file_is("lib/kobject.c")) return ": kobject bug";
-  if (file_is("lib/debugobjects.c")) return ": ODEBUG bug";
-  if (file_is("mm/vmalloc.c") && func.starts_with("__vmalloc_node")) return ": zero-size vmalloc";
-  if (file_is("kernel/locking/lockdep.c")) return ": locking bug";
-  return "";
+      func == "__kmalloc_large_node" || (file.starts_with("mm/page_alloc.c") && func == "warn_alloc"))
+    return {": kmalloc bug", &kKmallocSkip};
+  for (const WarnKind& k : kWarnKinds) {
+    if (file.starts_with(k.file) && (!k.func_prefix || func.starts_with(k.func_prefix))) return {k.kind, &k.skip};
+  }
+  return {};
 }
 
+
+// Messages that are not crash reports but print a stack of their own.
+bool starts_foreign_stack(std::string_view t) {
+  return t.find("FAULT_INJECTION: forcing a failure") != std::string_view::npos ||
+         t.find("vmalloc: allocation failure:") != std::string_view::npos ||
+         t.find("FAULT_FLAG_ALLOW_RETRY missing") != std::string_view::npos;
+}
 
 // Report lines: from the header to the end-of-trace marker, the next unrelated report, or a limit.
 // With printk caller ids, lines from other tasks/CPUs are interleaved noise and dropped.
@@ -103,9 +121,12 @@ std::vector<size_t> report_lines(const std::vector<LogLine>& lines, const std::v
     // Program output interleaved with a timestamped console (syzkaller's, a shell's) is noise.
     if (lines[f.line].kernel && !l.kernel && !l.text.empty()) continue;
     if (i > f.line) {
+      // Without caller ids nothing tells the lines of a message that dumps its own stack
+      // (fault injection, vmalloc failure) from the report's: the report ends where it starts.
+      if (caller.empty() && starts_foreign_stack(l.text)) break;
       while (next_found < found.size() && found[next_found].line < i) ++next_found;
       if (next_found < found.size() && found[next_found].line == i && !found[next_found].rule->panic_only &&
-          seen_frames) {
+          !found[next_found].rule->inside_other && seen_frames) {
         break;
       }
       if (l.text.find("---[ end trace") != std::string::npos || l.text.starts_with("Kernel Offset:") ||
@@ -136,10 +157,66 @@ Section section_after(std::string_view t, Section cur) {
   return cur;
 }
 
+// The first "Call Trace:", "Allocated by task", "Freed by task" or "backtrace:" section of a
+// report that has no frame before the next section starts (or within 15 lines): the stack was
+// overwritten. Returns the section's line.
+std::optional<std::string> empty_stack_section(const std::vector<LogLine>& lines, const std::vector<size_t>& region) {
+  auto section_kind = [](std::string_view t) -> int {
+    t = trim(t);
+    if (t.starts_with("Call Trace") || t.starts_with("Call trace")) return 1;
+    if (t.starts_with("Allocated by task")) return 2;
+    if (t.starts_with("Freed by task")) return 3;
+    if (t.starts_with("backtrace:") || t.starts_with("backtrace (crc")) return 4;
+    return 0;
+  };
+  bool checked[5] = {};
+  for (size_t ri = 0; ri < region.size(); ++ri) {
+    int kind = section_kind(lines[region[ri]].text);
+    if (kind == 0 || checked[kind]) continue;
+    checked[kind] = true;
+    bool framed = false;
+    for (size_t rj = ri + 1; rj < region.size() && rj <= ri + 15; ++rj) {
+      const std::string& t = lines[region[rj]].text;
+      if (section_kind(t)) break;
+      if (t.find("(stack is not available)") != std::string::npos || (parse_frame(t) && !is_held_lock_line(t))) {
+        framed = true;
+        break;
+      }
+    }
+    if (!framed) return std::string(trim(lines[region[ri]].text));
+  }
+  return std::nullopt;
+}
+
+// Reports identified by their header alone (the stack-protector panic names the function,
+// KCSAN/KMSAN/KFENCE print their stacks without a "Call Trace:" line) are not judged by it.
+bool reports_own_stack(const HeaderRule& r) {
+  return !(r.title.starts_with("kernel panic: stack is") || r.type == "KCSAN" || r.type == "KMSAN" ||
+           r.type == "KFENCE" || r.policy == FramePolicy::None);
+}
+
+// KMSAN reports end with where the uninitialised value came from ("Uninit was created at:" or
+// "Local variable ... created at:") and its stack; without it the report was cut short.
+bool kmsan_origin_shown(const std::vector<LogLine>& lines, size_t header) {
+  const std::string& caller = lines[header].caller;
+  for (size_t i = header + 1; i < lines.size() && i < header + kMaxReportLines; ++i) {
+    if (!caller.empty() && !lines[i].caller.empty() && lines[i].caller != caller) continue;
+    auto t = trim(lines[i].text);
+    if (t.starts_with("=====") && i > header + 1) return false;
+    if (!t.ends_with("created at:")) continue;
+    for (size_t j = i + 1; j < lines.size() && j <= i + 3; ++j) {
+      if (parse_frame(lines[j].text)) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
 // Frameless titles whose kernel message is always followed by a stack dump.
 bool expects_stack(std::string_view title) {
   return title.starts_with("BUG: Object already free") || title.starts_with("BUG: Dentry still in use") ||
-         title.starts_with("BUG: unable to handle kernel");
+         title.starts_with("BUG: unable to handle kernel") || title.starts_with("KASAN: ") ||
+         title.starts_with("BUG: Bad page map");
 }
 std::string expand_title(const HeaderMatch& f, const std::string& guilty, const std::vector<LogLine>& lines,
                          const std::string& access, const std::string& wsub) {
@@ -270,7 +347,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   Section sec = Section::Main;
   SanitizerAccess san;
   bool has_stack = false;
-  for (size_t idx : region) {
+  for (size_t ri = 0; ri < region.size(); ++ri) {
+    const size_t idx = region[ri];
     const std::string& t = lines[idx].text;
     sec = section_after(t, sec);
     if (is_stack_header(t)) has_stack = true;
@@ -280,7 +358,12 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     if (is_held_lock_line(t) || (idx > 0 && trim(lines[idx - 1].text).ends_with("disabled at:"))) fr->source = "lock";
     // debugobjects' "hint: func" names the object's callback, not a frame of this stack.
     if (trim(t).starts_with("ODEBUG:")) fr->source = "lock";
-    if (fr->source.empty()) fr->source = idx == f.line ? "header" : frame_source(t);
+    // A frame printed in another report's header line (a WARNING's "at file.c:1 func+0x1/0x2")
+    // is not part of this report's stack.
+    if (fr->source.empty())
+      fr->source = std::any_of(found.begin(), found.end(), [&](const HeaderMatch& o) { return o.line == idx; })
+                       ? "header"
+                       : frame_source(t);
     if (sec == Section::Alloc) {
       fr->source = "alloc";
       san.alloc_stack.push_back(*fr);
@@ -290,6 +373,19 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
     } else if (sec == Section::Main) {
       if (fr->source == "ip" && fr->function.empty()) continue;
       rep.frames.push_back(*fr);
+      // arm prints "(callee) from (caller)" and each caller again on the next line; the last
+      // line's caller (often the syscall or irq entry) appears nowhere else.
+      if (auto from = t.find(") from [<"); from != std::string::npos && fr->source == "trace") {
+        size_t next = ri + 1 < region.size() ? region[ri + 1] : lines.size();
+        bool continues = next < lines.size() && lines[next].text.find(") from [<") != std::string::npos;
+        if (!continues) {
+          if (auto caller = parse_frame(std::string_view(t).substr(from + 7)); caller && !caller->function.empty()) {
+            caller->line = idx;
+            caller->source = "trace";
+            rep.frames.push_back(*caller);
+          }
+        }
+      }
     }
   }
   // crash's bt: frames above "[exception RIP: ...]" are the dump path, not the crash.
@@ -308,8 +404,8 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   // report is interleaved and the access kind is not trusted.
   size_t access_window = 0;
   for (size_t idx : region) {
-    if (idx == f.line) continue;
-    if (++access_window > 1 && !region.empty() && !lines[idx].text.empty()) break;
+    if (idx == f.line || trim(lines[idx].text).empty()) continue;
+    if (++access_window > 1) break;
     std::smatch m;
     if (std::regex_search(lines[idx].text, m, access_re)) {
       access = " " + m[1].str();
@@ -334,9 +430,12 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   }
 
   std::string wsub;
+  const std::regex* wsub_skip = nullptr;
   bool ignore_header_func = false;
   if (f.rule->title.find("{W}") != std::string::npos) {
-    wsub = warning_subtype(f, lines);
+    auto sub = warning_subtype(f, lines);
+    wsub = sub.kind;
+    wsub_skip = sub.skip;
     ignore_header_func = !wsub.empty();
   }
   // Without any stack or instruction-pointer line the header alone cannot be trusted to name the
@@ -346,6 +445,11 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   }) || std::any_of(region.begin(), region.end(), [&](size_t idx) {
     return trim(lines[idx].text).starts_with("last function: ");
   });
+  // A WARN() dump shows where it fired by its instruction pointer or its call trace; frames
+  // without either (a panic's stack printed with no "Call Trace:"/"Backtrace:" line) are not its own.
+  if (f.rule->title.find("{W}") != std::string::npos && !has_stack &&
+      std::none_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) { return fr.source == "ip"; }))
+    any_frame = false;
   // Sanitizer headers print the function themselves and stay usable without a stack.
   bool header_names_function = f.rule->type.starts_with("KASAN") || f.rule->type.starts_with("KFENCE") ||
                                f.rule->type.starts_with("KMSAN") || f.rule->title.starts_with("kernel panic: stack is");
@@ -379,9 +483,21 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
       }
     }
   }
-  std::string guilty = warn_taken_over ? std::string()
+  // Without caller ids, fault-injection frames (should_fail*) before the report's own instruction
+  // pointer mean another task's injection dump is interleaved with this report's stack.
+  bool injection_interleaved = false;
+  if (lines[f.line].caller.empty() && f.rule->policy != FramePolicy::None && !header_names_function) {
+    for (const auto& fr : rep.frames) {
+      if (fr.source == "ip" && fr.line > f.line) break;
+      if (fr.source == "trace" && base_function(fr.function).starts_with("should_fail")) {
+        injection_interleaved = true;
+        break;
+      }
+    }
+  }
+  std::string guilty = warn_taken_over || injection_interleaved ? std::string()
                        : any_frame || header_names_function || f.rule->policy == FramePolicy::Leak
-                           ? pick_guilty(f, rep.frames, lines, region, ignore_header_func)
+                           ? pick_guilty(f, rep.frames, lines, region, ignore_header_func, wsub_skip)
                            : std::string();
   // WARNs that flag a caller's misuse of a core API name the caller too.
   std::string header_func = f.rule->frame_group > 0 && static_cast<size_t>(f.rule->frame_group) < f.groups.size()
@@ -407,8 +523,14 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   if (rt.find("suspicious RCU") != std::string::npos && !has_backtrace_marker) guilty.clear();
   rep.guilty_frame = guilty.empty() ? "" : title_function(guilty);
   std::string title = expand_title(f, guilty, lines, access, wsub);
-  if (f.rule->type == "KASAN" && access.empty()) {
-    if (auto p = rep.header.find(" at addr "); p != std::string::npos) title += rep.header.substr(p);
+  // An old-style KASAN header ("... in func+0x1/0x2 at addr ADDR") whose access line was lost or
+  // overwritten: the header is all there is, kept as printed.
+  bool kasan_header_only = false;
+  if (f.rule->type == "KASAN" && access.empty() && f.rule->policy != FramePolicy::None) {
+    if (auto p = rep.header.find("BUG: KASAN: "); p != std::string::npos) {
+      title = rep.header.substr(p + 5);
+      kasan_header_only = true;
+    }
   }
   // Without a usable frame these splats are named by their header alone.
   if (guilty.empty() && rt.find("suspicious RCU") != std::string::npos) title = "WARNING: suspicious RCU usage";
@@ -420,7 +542,13 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
   bool has_trace_frames =
       std::any_of(rep.frames.begin(), rep.frames.end(), [](const OopsFrame& fr) { return fr.source == "trace"; });
   const std::string& tt = f.rule->title;
-  if (f.rule->policy != FramePolicy::None && guilty.empty()) {
+  if (f.rule->corrupted) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "this header only survives in a report that lost its start";
+  } else if (kasan_header_only) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "KASAN report without its access line";
+  } else if (f.rule->policy != FramePolicy::None && guilty.empty()) {
     rep.corrupted = true;
     rep.corrupted_reason = "no usable frame in the report";
   } else if (f.rule->fatal && f.rule->policy != FramePolicy::None && !has_stack && !has_trace_frames) {
@@ -432,9 +560,13 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
              })) {
     rep.corrupted = true;
     rep.corrupted_reason = "another report is interleaved with this one";
-  } else if (lockdep_dump && !has_backtrace_marker) {
+  } else if (lockdep_dump && std::none_of(region.begin(), region.end(), [&](size_t idx) {
+               auto t = trim(lines[idx].text);
+               return t.starts_with("Call Trace") || t.starts_with("Call trace");
+             })) {
+    // The dependency chains are there but the task's own stack never made it to the log.
     rep.corrupted = true;
-    rep.corrupted_reason = "lockdep report without its stack backtrace";
+    rep.corrupted_reason = "lockdep report without its call trace";
   } else if (f.rule->panic_only && f.groups.size() > 1 &&
              std::regex_search(f.groups[1], std::regex("^(Fatal exception|panic_on_warn set|Oops|Fatal hardware error|"
                                                         "Hard LOCKUP|softlockup: hung tasks|hung_task: blocked tasks)"))) {
@@ -445,6 +577,12 @@ OopsReport analyze_log(std::string_view text, const AnalyzeOptions& options) {
              expects_stack(tt) && !has_stack && !has_trace_frames) {
     rep.corrupted = true;
     rep.corrupted_reason = "no call trace";
+  } else if (auto empty = reports_own_stack(*f.rule) ? empty_stack_section(lines, region) : std::nullopt) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "\"" + *empty + "\" is not followed by any frame";
+  } else if (f.rule->type == "KMSAN" && !kmsan_origin_shown(lines, f.line)) {
+    rep.corrupted = true;
+    rep.corrupted_reason = "KMSAN report without the origin stack";
   }
 
   std::vector<std::string> region_text;

@@ -13,6 +13,10 @@ bool is_held_lock_line(std::string_view t) {
   if (t.find("last enabled at") != std::string_view::npos || t.find("last disabled at") != std::string_view::npos ||
       t.starts_with("Preemption disabled at") || t.starts_with("irq event stamp"))
     return true;
+  // spinlock_debug's " lock: rcu_state+0x40/0x80, .magic: ..." names the lock object, and
+  // kmem_dump_obj's "Register r11 information: ... allocated at kernel_clone+0x9c/0x3f4" its allocator.
+  if (t.starts_with("lock: ") || (t.starts_with("Register ") && t.find(" information: ") != std::string_view::npos))
+    return true;
   if (t.size() < 3 || t[0] != '#') return false;
   size_t i = 1;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
@@ -76,22 +80,45 @@ bool is_leak_allocator(std::string_view f) {
 }  // namespace
 
 std::string pick_guilty(const HeaderMatch& f, const std::vector<OopsFrame>& frames, const std::vector<LogLine>& lines,
-                        const std::vector<size_t>& region, bool ignore_header_func) {
+                        const std::vector<size_t>& region, bool ignore_header_func, const std::regex* kind_skip) {
   const HeaderRule& r = *f.rule;
+  // Global skip list, the rule's own fragments and the checker sub-kind's fragments.
+  auto skipped = [&](std::string_view fn) {
+    if (is_skipped_frame(fn)) return true;
+    std::string b = base_function(fn);
+    return (r.skip && std::regex_search(b, *r.skip)) || (kind_skip && std::regex_search(b, *kind_skip));
+  };
   if (r.frame_group > 0 && !ignore_header_func && static_cast<size_t>(r.frame_group) < f.groups.size()) {
     std::string hf = f.groups[r.frame_group];
     if (auto plus = hf.find('+'); plus != std::string::npos) hf.resize(plus);
-    if (!hf.empty() && hf.find('/') == std::string::npos && !is_skipped_frame(hf) && hf != "0x0" &&
+    if (!hf.empty() && hf.find('/') == std::string::npos && !skipped(hf) && hf != "0x0" &&
         !hf.starts_with("0x") && !(hf.size() >= 8 && parse_hex(hf)))
       return hf;
   }
   // Held-lock lines name where locks were taken; only the "returning with locks held" report
   // is about them.
   const bool locks_matter = r.title.find("lock held when returning") != std::string::npos ||
-                            r.title.find("held lock freed") != std::string::npos;
-  auto usable = [locks_matter](const OopsFrame& fr) {
+                            r.title.find("held lock freed") != std::string::npos ||
+                            r.title.find("still has locks held") != std::string::npos;
+  auto usable = [&](const OopsFrame& fr) {
     return fr.reliable && fr.source != "lr" && (fr.source != "lock" || locks_matter) && !fr.function.empty() &&
-           !is_skipped_frame(fr.function);
+           !skipped(fr.function);
+  };
+  // Frames printed on the lines right after region line `from` (a lockdep "at:" stack), in order.
+  auto stack_after = [&](size_t from) {
+    std::vector<OopsFrame> out;
+    bool started = false;
+    for (size_t idx : region) {
+      if (idx <= from) continue;
+      auto fr = parse_frame(lines[idx].text);
+      if (!fr) {
+        if (started || !trim(lines[idx].text).empty()) break;
+        continue;
+      }
+      started = true;
+      out.push_back(*fr);
+    }
+    return out;
   };
   for (size_t idx : region) {
     auto t = trim(lines[idx].text);
@@ -126,6 +153,40 @@ std::string pick_guilty(const HeaderMatch& f, const std::vector<OopsFrame>& fram
         return frames[*i].function;
       return "";
     }
+    case FramePolicy::LockSites: {
+      // The site of the lock being acquired, then of the lock already held, then the task's stack.
+      int sites = 0;
+      for (size_t idx : region) {
+        auto t = trim(lines[idx].text);
+        if (t == "stack backtrace:" || t.starts_with("the existing dependency chain")) break;
+        if (t.find("at: ") == std::string_view::npos || is_held_lock_line(t)) continue;
+        auto fr = parse_frame(t);
+        if (!fr) continue;
+        if (!skipped(fr->function)) return fr->function;
+        if (++sites == 2) break;
+      }
+      for (size_t idx : region) {
+        if (trim(lines[idx].text) != "stack backtrace:") continue;
+        for (const auto& fr : frames) {
+          if (fr.line > idx && usable(fr)) return fr.function;
+        }
+      }
+      return "";
+    }
+    case FramePolicy::BecameAt: {
+      // "... which became HARDIRQ-irq-safe at:" is followed by the stack that took the lock in
+      // interrupt context: that is where the inversion starts.
+      for (size_t idx : region) {
+        auto t = trim(lines[idx].text);
+        if (!t.starts_with("... which became ") || !t.ends_with(" at:")) continue;
+        for (const auto& fr : stack_after(idx)) {
+          if (fr.reliable && !skipped(fr.function)) return fr.function;
+        }
+        break;
+      }
+      return "";
+    }
+    case FramePolicy::StallStrict:
     case FramePolicy::Stall: {
       // The stall detector's own frames and the RCU grace-period kthread's stack say nothing
       // about the loop; the stalled context's frames follow them. The looping function is the
@@ -170,11 +231,12 @@ std::string pick_guilty(const HeaderMatch& f, const std::vector<OopsFrame>& fram
       for (size_t i = 0; i < ctx.size(); ++i) {
         if (title_function(ctx[i]->function) == "smp_call_function") return ctx[i]->function;
         if (!is_anchor_frame(ctx[i]->function)) continue;
-        if (i > 0 && !is_skipped_frame(ctx[i - 1]->function) && !is_anchor_frame(ctx[i - 1]->function))
+        if (i > 0 && !skipped(ctx[i - 1]->function) && !is_anchor_frame(ctx[i - 1]->function))
           return ctx[i - 1]->function;
       }
+      if (r.policy == FramePolicy::StallStrict) return "";
       for (const auto* fr : ctx) {
-        if (!is_skipped_frame(fr->function) && !is_stall_plumbing(fr->function)) return fr->function;
+        if (!skipped(fr->function) && !is_stall_plumbing(fr->function)) return fr->function;
       }
       return "";
     }
@@ -199,6 +261,15 @@ std::string pick_guilty(const HeaderMatch& f, const std::vector<OopsFrame>& fram
       if (trim(lines[idx].text) != "stack backtrace:") continue;
       for (const auto& fr : frames) {
         if (fr.line > idx && usable(fr)) return fr.function;
+      }
+    }
+  }
+  if (r.title.find("{W}") != std::string::npos) {
+    // A WARN() dump starts at its trapping instruction pointer; frames printed before it (a
+    // panic_on_warn stack, another task's interleaved output) are not the warning's caller chain.
+    if (auto ip = first_index(frames, [&](const OopsFrame& fr) { return fr.source == "ip" && fr.line > f.line; })) {
+      for (size_t i = *ip; i < frames.size(); ++i) {
+        if (usable(frames[i])) return frames[i].function;
       }
     }
   }

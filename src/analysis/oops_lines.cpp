@@ -155,7 +155,18 @@ static std::string_view symbol_before(std::string_view line, size_t end, size_t*
   return line.substr(i, end - i);
 }
 
+static std::optional<OopsFrame> parse_frame_raw(std::string_view line);
+
 std::optional<OopsFrame> parse_frame(std::string_view line) {
+  auto f = parse_frame_raw(line);
+  // Kernel Rust frames are printed mangled (v0); titles and skip lists work on the demangled path.
+  if (f && f->function.starts_with("_R")) {
+    if (auto d = demangle_rust_v0(f->function)) f->function = *d;
+  }
+  return f;
+}
+
+static std::optional<OopsFrame> parse_frame_raw(std::string_view line) {
   OopsFrame f;
   // crash's "[exception RIP: kmem_cache_free+101]" (decimal offset).
   if (auto p = line.find("[exception RIP: "); p != std::string_view::npos) {

@@ -6,144 +6,196 @@
 namespace kdx::analysis {
 namespace {
 
-HeaderRule rule(const char* pattern, const char* title, const char* type, int frame_group = 0,
-                FramePolicy policy = FramePolicy::Generic, bool fatal = true) {
-  HeaderRule r;
-  r.pattern = std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
-  r.title = title;
-  r.type = type;
-  r.frame_group = frame_group;
-  r.policy = policy;
-  r.fatal = fatal;
-  return r;
-}
+// Rule flags.
+constexpr unsigned kWarn = 1;        // not fatal: the machine goes on (warnings, lockdep, sanitizer notes)
+constexpr unsigned kPanicOnly = 2;   // a bare "Kernel panic" line: used only when no other report exists
+constexpr unsigned kCorrupted = 8;   // this header only appears in a report that lost its real header
+constexpr unsigned kInside = 16;     // a message that can sit inside another report without ending it
+
+// One row of the rule table. skip: extra name fragments (unanchored regex) this kind of report
+// never blames, on top of the global skip list.
+struct RuleSpec {
+  const char* pattern;
+  const char* title;
+  const char* type;
+  int frame_group = 0;
+  FramePolicy policy = FramePolicy::Generic;
+  unsigned flags = 0;
+  const char* skip = nullptr;
+};
+
+using P = FramePolicy;
+
+// The rule table, in priority order for a given line.
+const RuleSpec kRules[] = {
+    // Sanitizers: the header names the bug kind and usually the function.
+    {R"(BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ([^ ]+))", "KASAN: invalid-free in {F}",
+     "KASAN-INVALID-FREE", 1, P::Generic, 0, "slab_|kfree|vunmap|vfree"},
+    {R"(BUG: KASAN: ([a-z\-]+) in ([^ ]+))", "KASAN: $1{A} in {F}", "KASAN", 2, P::Generic, 0,
+     "kernel_fault|tag_check|mem_abort|^el1_|^el1h_"},
+    {R"(BUG: KASAN: ([a-z\-]+) on address)", "KASAN: $1{A}", "KASAN", 0, P::None},
+    {R"(BUG: KFENCE: ([a-z\- ]+?) in ([^ ]+))", "KFENCE: $1 in {F}", "KFENCE", 2},
+    {R"(BUG: KMSAN: ([a-z\-]+) in ([^ ]+))", "KMSAN: $1 in {F}", "KMSAN", 2, P::Generic, 0,
+     "alloc_skb|netlink_ack|netlink_rcv_skb|_encrypt$|^(?:crypto|cipher|drbg|rng)_"},
+    // KCSAN names both racing functions ("data-race in a / b"); the header is the title.
+    {R"(BUG: KCSAN: (.*?)\s*$)", "KCSAN: $1", "KCSAN", 0, P::None, kWarn},
+    {R"(UBSAN: Undefined behaviour in)", "UBSAN: undefined-behaviour in {F}", "UBSAN", 0, P::Generic, kWarn,
+     "ubsan|overflow"},
+    {R"(UBSAN: ([a-z\-]+) in)", "UBSAN: $1 in {F}", "UBSAN", 0, P::Generic, kWarn, "ubsan|overflow"},
+    // Old SLUB-debug KASAN reports whose header was lost: only the allocation/free note is left.
+    {R"(^INFO: (Freed|Allocated) in (.*))", "INFO: $1 in $2", "KASAN", 0, P::None, kWarn | kCorrupted},
+    // Memory faults (x86 show_fault_oops, arm64 die_kernel_fault, arm __do_kernel_fault, powerpc).
+    {R"(BUG: (?:unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference))",
+     "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"},
+    {R"(BUG: unable to handle (?:kernel paging request|page fault for address))",
+     "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"},
+    {R"(Unable to handle kernel NULL pointer dereference at virtual address)",
+     "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"},
+    {R"(Unable to handle kernel access to user memory)",
+     "BUG: unable to handle kernel access to user memory in {F}", "MEMORY_SAFETY_BUG"},
+    {R"(Unable to handle kernel (?:paging request|read from unreadable memory|write to read-only memory|execute from non-executable memory|access to user memory[a-z ]*) at virtual address)",
+     "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"},
+    {R"(BUG: Kernel NULL pointer dereference (?:on read |on write )?at)",
+     "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"},
+    {R"(BUG: Unable to handle kernel (?:data access|instruction fetch))",
+     "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"},
+    {R"(BUG: unable to handle kernel\s*$)", "BUG: unable to handle kernel", "MEMORY_SAFETY_BUG", 0, P::None},
+    // "traps: comm[pid] general protection fault ip:..." is a user-space fault, not an oops.
+    {R"(^(?!.*traps: ).*general protection fault)", "general protection fault in {F}", "DoS"},
+    {R"(stack segment: [0-9a-f]{4})", "stack segment fault in {F}", "DoS"},
+    {R"(divide(?: |_)error: [0-9a-f]{4})", "divide error in {F}", "DoS"},
+    {R"((?:^|Oops: )int3: )", "int3 in {F}", "DoS"},
+    {R"(^Unhandled fault: )", "Unhandled fault in {F}", "DoS"},
+    {R"(^Alignment trap: )", "Alignment trap in {F}", "DoS"},
+    {R"(PANIC: double fault)", "PANIC: double fault in {F}", "DoS"},
+    // Stack overflows are named, like stalls, after the frame a generic dispatcher called.
+    {R"(BUG: (?:TASK |IRQ |NMI |)stack guard page was hit)", "BUG: stack guard page was hit in {F}", "DoS", 0,
+     P::StallStrict},
+    {R"(Kernel panic - not syncing: corrupted stack end)", "kernel panic: corrupted stack end in {F}", "DoS", 0,
+     P::Stall, 0, "schedule|retint_kernel"},
+    {R"(Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([^ ]+))",
+     "kernel panic: stack is corrupted in {F}", "DoS", 1, P::Generic, 0, "stack_chk"},
+    {R"(Kernel panic - not syncing: kernel stack overflow)", "kernel stack overflow in {F}", "DoS", 0, P::Stall, 0,
+     "bad_stack"},
+    {R"(Bad mode in .* handler detected)", "kernel panic: bad mode", "DoS", 0, P::None},
+    {R"(rust_kernel: panicked at)", "{NEXT} in {F}", "BUG"},
+    // Trusty (Android secure OS) panics forwarded to the kernel console.
+    {R"(trusty: panic \(.*?\):(?: DEBUG)? ASSERT FAILED at \(.*?\): (.+))", "trusty: ASSERT FAILED: $1", "BUG", 0,
+     P::None},
+    {R"(trusty: panic.* ASSERT FAILED.*: *(.*))", "trusty: ASSERT FAILED: $1", "BUG", 0, P::None, kCorrupted},
+    {R"(trusty: panic \(.*?\): (.+))", "trusty: panic: $1", "BUG", 0, P::None},
+    {R"(kernel BUG at lib/list_debug.c)", "BUG: corrupted list in {F}", "BUG"},
+    {R"(kernel BUG at )", "kernel BUG in {F}", "BUG", 0, P::Generic, 0, "^skb_"},
+    {R"(invalid opcode: [0-9a-f]{4})", "invalid opcode in {F}", "BUG"},
+    {R"(^Kernel BUG (.*))", "kernel BUG $1", "BUG", 0, P::None},
+    // Lockdep and other locking checkers (kernel/locking/lockdep.c, spinlock_debug.c).
+    {R"((?:WARNING|INFO): possible circular locking dependency detected)", "possible deadlock in {F}", "LOCKDEP", 0,
+     P::LockSites, kWarn, "process_one_work|flush_workqueue|drain_workqueue|destroy_workqueue"},
+    {R"((?:WARNING|INFO): possible (?:recursive locking|irq lock inversion dependency) detected)",
+     "possible deadlock in {F}", "LOCKDEP", 0, P::Generic, kWarn},
+    {R"(WARNING: (?:SOFT|HARD)IRQ-safe -> (?:SOFT|HARD)IRQ-unsafe lock order detected)", "possible deadlock in {F}",
+     "LOCKDEP", 0, P::BecameAt, kWarn},
+    {R"((?:WARNING|INFO): inconsistent lock state)", "inconsistent lock state in {F}", "LOCKDEP", 0, P::Generic,
+     kWarn},
+    {R"((?:WARNING|INFO): suspicious RCU usage)", "WARNING: suspicious RCU usage in {F}", "LOCKDEP", 0, P::Generic,
+     kWarn, "rcu|kmem|slab"},
+    {R"((?:WARNING|BUG): bad unlock balance detected)", "BUG: bad unlock balance in {F}", "LOCKDEP", 0, P::Generic,
+     kWarn},
+    {R"(\[ BUG: held lock freed! \]|^BUG: held lock freed)", "BUG: held lock freed in {F}", "LOCKDEP", 0,
+     P::Generic, kWarn},
+    {R"(WARNING: held lock freed)", "WARNING: held lock freed in {F}", "LOCKDEP", 0, P::Generic, kWarn},
+    {R"(WARNING: [Nn]ested lock was not taken)", "WARNING: nested lock was not taken in {F}", "LOCKDEP", 0,
+     P::Generic, kWarn},
+    {R"(BUG: Invalid wait context)", "WARNING: locking bug in {F}", "LOCKDEP", 0, P::Generic, kWarn,
+     "lock_sock|release_sock"},
+    {R"((?:WARNING|BUG): lock held when returning to user space)",
+     "BUG: lock held when returning to user space in {F}", "LOCKDEP", 0, P::Generic, kWarn},
+    // Exiting with locks held: the first held lock's site.
+    {R"((BUG|WARNING): .*still has locks held!)", "$1: still has locks held in {F}", "LOCKDEP", 0, P::Generic, kWarn},
+    {R"(INFO: trying to register non-static key)", "INFO: trying to register non-static key in {F}", "LOCKDEP", 0,
+     P::Generic, kWarn, "stack|lock|IRQ"},
+    {R"(BUG: (MAX_[A-Z_]+ too low!))", "BUG: $1", "LOCKDEP", 0, P::None, kWarn},
+    {R"(BUG: (spinlock|rwlock) (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion))",
+     "BUG: $1 $2 in {F}", "LOCKDEP", 0, P::Generic, 0, "spin_|_lock|_unlock"},
+    // Atomic-context checks (kernel/sched/core.c, lib/smp_processor_id.c).
+    {R"(BUG: sleeping function called from invalid context)",
+     "BUG: sleeping function called from invalid context in {F}", "ATOMIC_SLEEP", 0, P::Generic, kWarn},
+    {R"(BUG: scheduling while atomic)", "BUG: scheduling while atomic in {F}", "ATOMIC_SLEEP", 0, P::Generic, kWarn,
+     "schedule"},
+    {R"(BUG: using ([a-z_]+\(\)) in preemptible)", "BUG: using $1 in preemptible code in {F}", "ATOMIC_SLEEP", 0,
+     P::Generic, kWarn, "dump_stack|preempt|debug_|processor_id|this_cpu"},
+    {R"(BUG: workqueue leaked lock or atomic)", "BUG: workqueue leaked lock or atomic in {F}", "ATOMIC_SLEEP", 0,
+     P::Generic, kWarn},
+    // Hangs (kernel/watchdog.c, kernel/rcu/tree_stall.h, kernel/hung_task.c).
+    {R"(BUG: soft lockup)", "BUG: soft lockup in {F}", "HANG", 0, P::Stall},
+    {R"(INFO: rcu_(?:sched|preempt|bh|tasks)(?: self-detected stall| detected stall| detected expedited stall)|INFO: rcu detected stall)",
+     "INFO: rcu detected stall in {F}", "HANG", 0, P::Stall},
+    {R"(INFO: task .* blocked for more than [0-9]+ seconds)", "INFO: task hung in {F}", "HANG", 0, P::Hung, kWarn},
+    {R"(BUG: workqueue lockup)", "BUG: workqueue lockup", "HANG", 0, P::None, kWarn},
+    {R"(INFO: task .* can't die for more than .* seconds)", "INFO: task can't die in {F}", "HANG", 0, P::Generic,
+     kWarn, "schedule"},
+    {R"(unregister_netdevice: waiting for .* to become free)", "unregister_netdevice: waiting for DEV to become free",
+     "HANG", 0, P::None, kWarn | kInside},
+    // mm consistency checks.
+    {R"(BUG: Bad page (state|cache))", "BUG: Bad page $1 in {F}", "BUG", 0, P::Generic, kWarn},
+    {R"(BUG: Bad page map)", "BUG: Bad page map", "BUG", 0, P::None, kWarn},
+    {R"(BUG: Bad rss-counter state)", "BUG: Bad rss-counter state", "BUG", 0, P::None, kWarn},
+    {R"(BUG: (non-zero nr_p(?:te|md)s on freeing mm))", "BUG: $1", "BUG", 0, P::None, kWarn},
+    // Old VFS sanity messages that mean a use-after-free of a file or inode.
+    {R"(VFS: Close: file count is 0)", "VFS: Close: file count is zero (use-after-free)", "MEMORY_SAFETY_BUG", 0,
+     P::None, kWarn},
+    {R"(VFS: Busy inodes after unmount)", "VFS: Busy inodes after unmount (use-after-free)", "MEMORY_SAFETY_BUG", 0,
+     P::None, kWarn},
+    {R"(BUG: Dentry .* still in use .*\[unmount of)", "BUG: Dentry still in use in unmount", "BUG", 0, P::None, kWarn},
+    {R"(BUG: Dentry .* still in use)", "BUG: Dentry still in use in {F}", "BUG", 0, P::Generic, kWarn},
+    {R"(BUG: bad usercopy|usercopy: [Kk]ernel memory (?:exposure|overwrite) attempt detected)",
+     "BUG: bad usercopy in {F}", "MEMORY_SAFETY_BUG", 0, P::Generic, 0, "usercopy|__check"},
+    {R"(^BUG [^ ]+ \(.*\): Object already free)", "BUG: Object already free", "MEMORY_SAFETY_BUG", 0, P::None, kWarn},
+    {R"(^BUG: memory leak|^unreferenced object 0x)", "memory leak in {F}", "LEAK", 0, P::Leak, kWarn},
+    // Stack unwinder complaints (arch/x86/kernel/unwind_frame.c). With hashed pointers printed as
+    // "(ptrval)" instead of an address, syzkaller folds both into one title.
+    {R"(WARNING: kernel stack regs at [0-9a-f]+ in [^ ]* has bad '([a-z]+)' value)",
+     "WARNING: kernel stack regs has bad '$1' value", "WARNING", 0, P::None, kWarn},
+    {R"(WARNING: kernel stack frame pointer at [0-9a-f]+ in [^ ]* has bad value)",
+     "WARNING: kernel stack frame pointer has bad value", "WARNING", 0, P::None, kWarn},
+    {R"(WARNING: kernel stack regs .* has bad 'bp' value|WARNING: kernel stack frame pointer .* has bad value)",
+     "WARNING: kernel stack regs has bad value", "WARNING", 0, P::None, kWarn},
+    // WARN(): "WARNING: CPU: 1 PID: 2 at file.c:12 func+0x1/0x2" (also the pre-4.x forms).
+    {R"(WARNING: (?:CPU: [0-9]+ PID: -?[0-9]+ )?at ([^ ]+)(?: ([^ (]+))?)", "WARNING{W} in {F}", "WARNING", 2,
+     P::Generic, kWarn},
+    // 6.18+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid".
+    {R"(WARNING: ([^ ]+:[0-9]+) at ([^ ,]+), CPU#)", "WARNING{W} in {F}", "WARNING", 2, P::Generic, kWarn},
+    {R"(^SYZFAIL: (.*))", "SYZFAIL: $1", "SYZ_FAILURE", 0, P::None, kWarn},
+    // Any other one-line "WARNING: msg" is a report, except the kernel's and userspace's known
+    // informational messages that borrow the word.
+    {R"(^WARNING: (?!/etc/ssh/moduli does not exist|[Tt]he mand mount option|Unsupported flag value|Unprivileged eBPF is enabled|kernel not compiled with CPU_SRSO)([^:]+)$)",
+     "WARNING: $1", "WARNING", 0, P::None, kWarn},
+    // A header cut right after its first word.
+    {R"(^(BUG|WARNING|INFO):\s*$)", "$1: corrupted", "UNKNOWN", 0, P::None, kWarn | kCorrupted},
+    // Arm "Internal error: Oops" without a preceding fault line.
+    {R"(^Internal error: ([A-Za-z ]+)(?: - ([A-Za-z ]+))?: )", "Internal error in {F}", "DoS"},
+    {R"(Kernel panic - not syncing: Couldn't open N_TTY ldisc)", "kernel panic: Couldn't open N_TTY ldisc", "DoS", 0,
+     P::None, kPanicOnly},
+    {R"(Kernel panic - not syncing: ?(.*?)(?: \.\.\.)?\s*$)", "kernel panic: $1", "DoS", 0, P::None, kPanicOnly},
+};
 
 std::vector<HeaderRule> build_rules() {
-  using P = FramePolicy;
-  std::vector<HeaderRule> r;
-  // Sanitizers: the header names the bug kind and usually the function.
-  r.push_back(rule(R"(BUG: KASAN: (?:double-free or invalid-free|double-free|invalid-free) in ([^ ]+))",
-                   "KASAN: invalid-free in {F}", "KASAN-INVALID-FREE", 1));
-  r.push_back(rule(R"(BUG: KASAN: ([a-z\-]+) in ([^ ]+))", "KASAN: $1{A} in {F}", "KASAN", 2));
-  r.push_back(rule(R"(BUG: KASAN: ([a-z\-]+) on address)", "KASAN: $1{A} in {F}", "KASAN", 0));
-  r.push_back(rule(R"(BUG: KFENCE: ([a-z\- ]+?) in ([^ ]+))", "KFENCE: $1 in {F}", "KFENCE", 2));
-  r.push_back(rule(R"(BUG: KMSAN: ([a-z\-]+) in ([^ ]+))", "KMSAN: $1 in {F}", "KMSAN", 2));
-  r.push_back(rule(R"(BUG: KCSAN: ([a-z\-]+) in ([^ ]+))", "KCSAN: $1 in {F}", "KCSAN", 2, P::Generic, false));
-  r.push_back(rule(R"(UBSAN: Undefined behaviour in)", "UBSAN: undefined-behaviour in {F}", "UBSAN", 0,
-                   P::Generic, false));
-  r.push_back(rule(R"(UBSAN: ([a-z\-]+) in)", "UBSAN: $1 in {F}", "UBSAN", 0, P::Generic, false));
-  // Memory faults (x86 show_fault_oops, arm64 die_kernel_fault, arm __do_kernel_fault).
-  r.push_back(rule(R"(BUG: (?:unable to handle kernel NULL pointer dereference|kernel NULL pointer dereference))",
-                   "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"));
-  r.push_back(rule(R"(BUG: unable to handle (?:kernel paging request|page fault for address))",
-                   "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
-  r.push_back(rule(R"(Unable to handle kernel NULL pointer dereference at virtual address)",
-                   "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"));
-  r.push_back(rule(R"(Unable to handle kernel (?:paging request|read from unreadable memory|write to read-only memory|execute from non-executable memory|access to user memory[a-z ]*) at virtual address)",
-                   "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
-  r.push_back(rule(R"(BUG: Kernel NULL pointer dereference (?:on read |on write )?at)",
-                   "BUG: unable to handle kernel NULL pointer dereference in {F}", "NULL-POINTER-DEREFERENCE"));
-  r.push_back(rule(R"(BUG: Unable to handle kernel (?:data access|instruction fetch))",
-                   "BUG: unable to handle kernel paging request in {F}", "MEMORY_SAFETY_BUG"));
-  r.push_back(rule(R"(BUG: unable to handle kernel\s*$)", "BUG: unable to handle kernel", "MEMORY_SAFETY_BUG", 0,
-                   P::None));
-  // "traps: comm[pid] general protection fault ip:..." is a user-space fault, not an oops.
-  r.push_back(rule(R"(^(?!.*traps: ).*general protection fault)", "general protection fault in {F}", "DoS"));
-  r.push_back(rule(R"(stack segment: [0-9a-f]{4})", "stack segment fault in {F}", "DoS"));
-  r.push_back(rule(R"(divide(?: |_)error: [0-9a-f]{4})", "divide error in {F}", "DoS"));
-  r.push_back(rule(R"((?:^|Oops: )int3: )", "int3 in {F}", "DoS"));
-  r.push_back(rule(R"(^Unhandled fault: )", "Unhandled fault in {F}", "DoS"));
-  r.push_back(rule(R"(PANIC: double fault)", "PANIC: double fault in {F}", "DoS"));
-  r.push_back(rule(R"(BUG: (?:TASK |IRQ |NMI |)stack guard page was hit)", "BUG: stack guard page was hit in {F}", "DoS"));
-  r.push_back(rule(R"(Kernel panic - not syncing: corrupted stack end)", "kernel panic: corrupted stack end in {F}",
-                   "DoS", 0, P::Stall));
-  r.push_back(rule(R"(Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ([^ ]+))",
-                   "kernel panic: stack is corrupted in {F}", "DoS", 1));
-  r.push_back(rule(R"(Kernel panic - not syncing: kernel stack overflow)", "kernel stack overflow in {F}", "DoS", 0,
-                   P::Stall));
-  r.push_back(rule(R"(Bad mode in .* handler detected)", "kernel panic: bad mode", "DoS", 0, P::None));
-  r.push_back(rule(R"(rust_kernel: panicked at)", "{NEXT} in {F}", "BUG"));
-  r.push_back(rule(R"(kernel BUG at lib/list_debug.c)", "BUG: corrupted list in {F}", "BUG"));
-  r.push_back(rule(R"(kernel BUG at )", "kernel BUG in {F}", "BUG"));
-  r.push_back(rule(R"(invalid opcode: [0-9a-f]{4})", "invalid opcode in {F}", "BUG"));
-  // Lockdep and other locking checkers (kernel/locking/lockdep.c, spinlock_debug.c).
-  r.push_back(rule(R"((?:WARNING|INFO): possible (?:circular locking dependency|recursive locking|irq lock inversion dependency) detected)",
-                   "possible deadlock in {F}", "LOCKDEP", 0, P::Generic, false));
-  r.push_back(rule(R"(WARNING: (?:SOFT|HARD)IRQ-safe -> (?:SOFT|HARD)IRQ-unsafe lock order detected)",
-                   "possible deadlock in {F}", "LOCKDEP", 0, P::Generic, false));
-  r.push_back(rule(R"((?:WARNING|INFO): inconsistent lock state)", "inconsistent lock state in {F}", "LOCKDEP", 0,
-                   P::Generic, false));
-  r.push_back(rule(R"((?:WARNING|INFO): suspicious RCU usage)", "WARNING: suspicious RCU usage in {F}", "LOCKDEP",
-                   0, P::Generic, false));
-  r.push_back(rule(R"((?:WARNING|BUG): bad unlock balance detected)", "BUG: bad unlock balance in {F}", "LOCKDEP",
-                   0, P::Generic, false));
-  r.push_back(rule(R"(\[ BUG: held lock freed! \]|^BUG: held lock freed)", "BUG: held lock freed in {F}",
-                   "LOCKDEP", 0, P::Generic, false));
-  r.push_back(rule(R"(WARNING: held lock freed)", "WARNING: held lock freed in {F}", "LOCKDEP", 0, P::Generic,
-                   false));
-  r.push_back(rule(R"(WARNING: [Nn]ested lock was not taken)", "WARNING: nested lock was not taken in {F}",
-                   "LOCKDEP", 0, P::Generic, false));
-  r.push_back(rule(R"(BUG: Invalid wait context)", "WARNING: locking bug in {F}", "LOCKDEP", 0, P::Generic, false));
-  r.push_back(rule(R"((?:WARNING|BUG): lock held when returning to user space)",
-                   "BUG: lock held when returning to user space in {F}", "LOCKDEP", 0, P::Generic, false));
-  r.push_back(rule(R"(INFO: trying to register non-static key)", "INFO: trying to register non-static key in {F}",
-                   "LOCKDEP", 0, P::Generic, false));
-  r.push_back(rule(R"(BUG: (MAX_[A-Z_]+ too low!))", "BUG: $1", "LOCKDEP", 0, P::None, false));
-  r.push_back(rule(R"(BUG: spinlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion))",
-                   "BUG: spinlock $1 in {F}", "LOCKDEP"));
-  r.push_back(rule(R"(BUG: rwlock (lockup suspected|already unlocked|recursion|bad magic|wrong owner|wrong CPU|cpu recursion))",
-                   "BUG: rwlock $1 in {F}", "LOCKDEP"));
-  // Atomic-context checks (kernel/sched/core.c, lib/smp_processor_id.c).
-  r.push_back(rule(R"(BUG: sleeping function called from invalid context)",
-                   "BUG: sleeping function called from invalid context in {F}", "ATOMIC_SLEEP", 0, P::Generic, false));
-  r.push_back(rule(R"(BUG: scheduling while atomic)", "BUG: scheduling while atomic in {F}", "ATOMIC_SLEEP", 0,
-                   P::Generic, false));
-  r.push_back(rule(R"(BUG: using ([a-z_]+\(\)) in preemptible)", "BUG: using $1 in preemptible code in {F}",
-                   "ATOMIC_SLEEP", 0, P::Generic, false));
-  r.push_back(rule(R"(BUG: workqueue leaked lock or atomic)", "BUG: workqueue leaked lock or atomic in {F}",
-                   "ATOMIC_SLEEP", 0, P::Generic, false));
-  // Hangs (kernel/watchdog.c, kernel/rcu/tree_stall.h, kernel/hung_task.c).
-  r.push_back(rule(R"(BUG: soft lockup)", "BUG: soft lockup in {F}", "HANG", 0, P::Stall));
-  r.push_back(rule(R"(INFO: rcu_(?:sched|preempt|bh|tasks)(?: self-detected stall| detected stall| detected expedited stall)|INFO: rcu detected stall)",
-                   "INFO: rcu detected stall in {F}", "HANG", 0, P::Stall));
-  r.push_back(rule(R"(INFO: task .* blocked for more than [0-9]+ seconds)", "INFO: task hung in {F}", "HANG", 0,
-                   P::Hung, false));
-  r.push_back(rule(R"(BUG: workqueue lockup)", "BUG: workqueue lockup", "HANG", 0, P::None, false));
-  // mm consistency checks.
-  r.push_back(rule(R"(BUG: Bad page state)", "BUG: Bad page state in {F}", "BUG", 0, P::Generic, false));
-  r.push_back(rule(R"(BUG: Bad page map)", "BUG: Bad page map in {F}", "BUG", 0, P::Generic, false));
-  r.push_back(rule(R"(BUG: Bad rss-counter state)", "BUG: Bad rss-counter state", "BUG", 0, P::None, false));
-  r.push_back(rule(R"(BUG: Dentry .* still in use .*\[unmount of)", "BUG: Dentry still in use in unmount", "BUG", 0,
-                   P::None, false));
-  r.push_back(rule(R"(BUG: Dentry .* still in use)", "BUG: Dentry still in use in {F}", "BUG", 0, P::Generic,
-                   false));
-  r.push_back(rule(R"(BUG: bad usercopy|usercopy: [Kk]ernel memory (?:exposure|overwrite) attempt detected)",
-                   "BUG: bad usercopy in {F}", "MEMORY_SAFETY_BUG"));
-  r.push_back(rule(R"(^BUG [^ ]+ \(.*\): Object already free)", "BUG: Object already free", "MEMORY_SAFETY_BUG", 0,
-                   P::None, false));
-  r.push_back(rule(R"(^BUG: memory leak|^unreferenced object 0x)", "memory leak in {F}", "LEAK", 0, P::Leak, false));
-  // Stack unwinder complaints (arch/x86/kernel/unwind_frame.c).
-  r.push_back(rule(R"(WARNING: kernel stack regs at .* has bad '([a-z]+)' value)",
-                   "WARNING: kernel stack regs has bad '$1' value", "WARNING", 0, P::None, false));
-  r.push_back(rule(R"(WARNING: kernel stack frame pointer at .* has bad value)",
-                   "WARNING: kernel stack frame pointer has bad value", "WARNING", 0, P::None, false));
-  // WARN(): "WARNING: CPU: 1 PID: 2 at file.c:12 func+0x1/0x2" (also the pre-4.x forms).
-  r.push_back(rule(R"(WARNING: (?:CPU: [0-9]+ PID: [0-9]+ )?at ([^ ]+)(?: ([^ (]+))?)", "WARNING{W} in {F}",
-                   "WARNING", 2, P::Generic, false));
-  // 6.18+: "WARNING: fs/dcache.c:829 at fast_dput+0x334/0x430, CPU#0: comm/pid".
-  r.push_back(rule(R"(WARNING: ([^ ]+:[0-9]+) at ([^ ,]+), CPU#)", "WARNING{W} in {F}", "WARNING", 2, P::Generic,
-                   false));
-  r.push_back(rule(R"(^SYZFAIL: (.*))", "SYZFAIL: $1", "SYZ_FAILURE", 0, P::None, false));
-  HeaderRule bare = rule(R"(^WARNING: ([^:]+)$)", "WARNING: $1", "WARNING", 0, P::None, false);
-  bare.needs_dump = true;
-  r.push_back(bare);
-  // Arm "Internal error: Oops" without a preceding fault line.
-  r.push_back(rule(R"(^Internal error: ([A-Za-z ]+)(?: - ([A-Za-z ]+))?: )", "Internal error in {F}", "DoS"));
-  HeaderRule panic = rule(R"(Kernel panic - not syncing: ?(.*?)(?: \.\.\.)?\s*$)", "kernel panic: $1", "DoS", 0,
-                          P::None);
-  panic.panic_only = true;
-  r.push_back(panic);
-  return r;
+  std::vector<HeaderRule> out;
+  for (const RuleSpec& s : kRules) {
+    HeaderRule r;
+    r.pattern = std::regex(s.pattern, std::regex::ECMAScript | std::regex::optimize);
+    r.title = s.title;
+    r.type = s.type;
+    r.frame_group = s.frame_group;
+    r.policy = s.policy;
+    r.fatal = !(s.flags & kWarn);
+    r.panic_only = s.flags & kPanicOnly;
+    r.corrupted = s.flags & kCorrupted;
+    r.inside_other = s.flags & kInside;
+    if (s.skip) r.skip = std::regex(s.skip, std::regex::ECMAScript | std::regex::optimize);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 const std::regex& skip_regex() {
@@ -158,7 +210,7 @@ const std::regex& skip_regex() {
       "exc_general_protection|asm_exc_general_protection|do_mem_abort|el1_abort|el1h_64_sync.*|el1_sync.*|"
       "__do_kernel_fault|die_kernel_fault|do_translation_fault|do_bad_area|el1_da|el1_dbg|"
       "do_debug_exception|brk_handler|bug_handler|bug_brk_handler|call_break_hook|do_undefinstr|"
-      "arm64_notify_die|bug_handler|do_DataAbort|do_PrefetchAbort|__dabt_svc|__pabt_svc|"
+      "arm64_notify_die|do_DataAbort|do_PrefetchAbort|__dabt_svc|__pabt_svc|"
       "machine_kexec|__crash_kexec|crash_kexec|panic_bad_stack|handle_stack_overflow|"
       "exc_double_fault|asm_exc_double_fault|do_double_fault|double_fault|"
       "print_.*|describe_object.*|__print_.*|lockdep_print.*|debug_show_.*|"
@@ -171,7 +223,7 @@ const std::regex& skip_regex() {
       "kmsan_.*|__msan_.*|kfence_.*|__kfence_.*|ubsan_.*|__ubsan_.*|kcsan_.*|__tsan_.*|"
       "save_stack.*|stack_trace_save.*|stack_depot_save.*|__sanitizer_cov_.*|"
       "check_heap_object|__check_heap_object|check_object_size|__check_object_size|usercopy_abort|"
-      "__check_object_size|check_stack_object|"
+      "check_stack_object|"
       // generic library code a bug passes through: lists, trees, bitops, formatting, thunks
       "__list_.*|list_.*|__hlist_.*|hlist_.*|rb_.*|__rb_.*|rb_erase.*|rb_insert.*|timerqueue_.*_valid|"
       "test_and_.*_bit|_?set_bit|_?clear_bit|__?test_bit|"
@@ -256,6 +308,41 @@ const std::regex& skip_regex() {
   return re;
 }
 
+// Name fragments that mark a frame as plumbing wherever they occur in the name, the way
+// syzkaller's report parser matches its skip list (unanchored): e.g. any "*write_lock*" wrapper
+// (reiserfs_write_lock), "perf_trace_*" tracepoint glue, "*kmalloc*"/"*zalloc*" wrappers, "*panic*".
+const std::regex& skip_fragment_regex() {
+  static const std::regex re(
+      "__sanitizer|__asan|kasan|hwasan|__msan|kmsan|check_memory_region|read_word_at_a_time|"
+      "print_address_description|panic|invalid_op|report_bug|fixup_bug|print_report|print_usage_bug|"
+      "do_error|_trap$|do_trap|show_stack|dump_stack|walk_stack|dump_backtrace|warn_slowpath|warn_alloc|"
+      "warn_bogus|__warn|alloc_page|k?v?[mzc]alloc|krealloc|kmem_cache|allocate_slab|folio_(?:alloc|unlock)|"
+      "filemap_alloc_folio|find_or_create_page|read_cache_page|read_cache_folio|grab_cache_page_write_begin|"
+      "slab_|debug_object|_is_static_object|__might_fault|print_unlock|imbalance_bug|lockdep|bh_enable|"
+      "bh_disable|perf_trace|lock_acquire|lock_release|lock_class|mark_lock|(?:reacquire|mark)_held_locks|"
+      "raw_spin_rq|spin_lock|spin_trylock|spin_unlock|read_lock|read_trylock|write_lock|write_trylock|"
+      "read_unlock|write_unlock|^down$|down_read|down_write|down_trylock|up_read|up_write|^mutex_|^__mutex_|"
+      "^rt_mutex_|owner_on_cpu|osq_lock|osq_unlock|"
+      "atomic(?:64)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|cmpxchg|try)|(?:set|clear|change|test)_bit|"
+      "__wake_up|^refcount_|^kref_|ref_tracker|"
+      "mem(?:cpy|cmp|set|chr|move|dup)|str(?:cmp|ncmp|cpy|lcpy|ncpy|scpy|len|str|nstr|nlen|chr|dup|ndup)|"
+      "copy_(?:to|from)_user|copy_(?:to|from)_iter|copy_page_(?:to|from)_iter|copy_folio_to_iter|"
+      "put_user|get_user|might_fault|might_sleep|list_(?:add|del|replace|move|splice)|"
+      "_indirect_thunk_|string|pointer|snprintf|kv?asprintf|printk|va_format|"
+      "dev_(?:info|notice|warn|err|alert|crit|emerg)|del_timer|flush_work|cancel_work_sync|try_to_grab_pending|"
+      "(?:flush|drain|destroy)_workqueue|queue_work|finish_wait|kthread_stop|kobject_|add_uevent_var|"
+      "device_(?:add|del|unregister|destroy|release|for_each_child|remove_file)|devres_release_all|"
+      "unregister_netdev|rollback_registered|sysfs_remove|usb_(?:kill_urb|kill_anchored_urbs|control_msg|"
+      "hcd_submit_urb|submit_urb)|wait_for_completion|kfree_skb|(?:read|write)[bwlq]$|^crc[0-9]+|"
+      "__might_resched|^iput$|^iput_final$|^ihold$|^klist_|(?:trace|lockdep)_(?:hard|soft)irq|^(?:un)?lock_page|"
+      "stack_trace_save|stack_trace_consume_entry|arch_stack_walk|ida_free|do_(?:kernel|translation)_fault|"
+      "do_mem_abort|el1_abort|el1h_64_sync|print_tainted|xas_(?:start|load|find)|find_lock_entries|"
+      "truncate_inode_pages_range|__phys_addr|__fortify_report|rhashtable_lookup|^get_taint$|^put_device$|"
+      "lock_timer_base|__mod_timer|dput|rust_begin_unwind",
+      std::regex::ECMAScript | std::regex::optimize);
+  return re;
+}
+
 }  // namespace
 
 const std::vector<HeaderRule>& header_rules() {
@@ -265,7 +352,7 @@ const std::vector<HeaderRule>& header_rules() {
 
 bool is_skipped_frame(std::string_view function) {
   std::string f = base_function(function);
-  return std::regex_match(f, skip_regex());
+  return std::regex_match(f, skip_regex()) || std::regex_search(f, skip_fragment_regex());
 }
 
 bool is_wait_frame(std::string_view function) {
@@ -301,8 +388,14 @@ bool is_anchor_frame(std::string_view function) {
       "call_timer_fn|expire_timers|tasklet_action_common|tasklet_action|tasklet_hi_action|"
       "__netif_receive_skb_one_core|__netif_receive_skb_core|__netif_receive_skb_list_core|"
       "process_one_work|worker_thread|kthread|ret_from_fork|cpu_startup_entry|do_idle|"
-      "rcu_do_batch|task_work_run|hrtimer_run_softirq|"
-      "do_mmap|mmap_region|vm_mmap_pgoff|__do_fault)$",
+      "rcu_do_batch|task_work_run|hrtimer_run_softirq|hrtimer_run_queues|run_timer_softirq|__run_timers|"
+      "smpboot_thread_fn|start_secondary|ret_fast_syscall|exit_to_usermode.*|"
+      "do_mmap|mmap_region|vm_mmap_pgoff|__do_fault|call_mmap|do_dentry_open|vfs_open|blkdev_ioctl|"
+      "blkdev_driver_ioctl|"
+      // socket calls whose callee names the protocol
+      "(__x64_|__ia32_|__arm64_|__se_|__do_|__sys_|SyS_|sys_)*(sys_)?(setsockopt|listen|accept|socketpair|connect)|"
+      "sock_common_setsockopt|kernel_setsockopt|kernel_listen|kernel_accept|sk_common_release|sock_mmap|"
+      "sock_release|__sock_release|compat_sock_ioctl)$",
       std::regex::ECMAScript | std::regex::optimize);
   std::string f = base_function(function);
   return std::regex_match(f, re);

@@ -1,6 +1,7 @@
 // Choosing the guilty frame of a crash report found in a console log.
 #pragma once
 
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,6 @@ bool is_stack_header(std::string_view text);
 // region the indices of the report's lines in lines.
 std::string pick_guilty(const HeaderMatch& match, const std::vector<OopsFrame>& frames,
                         const std::vector<LogLine>& lines, const std::vector<size_t>& region,
-                        bool ignore_header_func);
+                        bool ignore_header_func, const std::regex* kind_skip = nullptr);
 
 }  // namespace kdx::analysis

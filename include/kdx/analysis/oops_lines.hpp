@@ -28,6 +28,11 @@ std::vector<LogLine> split_console_log(std::string_view text);
 // Returns nullopt when the line holds no frame.
 std::optional<OopsFrame> parse_frame(std::string_view line);
 
+// Demangles a Rust v0 symbol ("_RNv...") to its path, generic arguments included and crate hashes
+// dropped, e.g. "<ashmem_rust::Ashmem as kernel::miscdevice::MiscDevice>::mmap". nullopt when sym
+// is not a well-formed v0 symbol.
+std::optional<std::string> demangle_rust_v0(std::string_view sym);
+
 // Function name without compiler suffixes (".isra.0", ".constprop.1", ".cold", ".part.2").
 std::string base_function(std::string_view function);
 

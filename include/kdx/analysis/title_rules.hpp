@@ -16,6 +16,9 @@ enum class FramePolicy {
   None,     // the title has no "in FUNC" part
   Generic,  // header function, else the first frame that is not reporting/sanitizer/helper code
   Stall,    // the callee of the first generic dispatch frame (syscall, softirq, vfs...) of the stalled context
+  StallStrict,  // like Stall, but no dispatch frame in the stack means the report is cut off (no frame)
+  LockSites,    // lockdep circular dependency: the "at:" sites of the acquired and held locks, then the stack
+  BecameAt,     // lockdep irq-safe -> irq-unsafe: the stack after the first "... which became ... at:"
   Hung,     // like Generic, also skipping wait/schedule primitives
   Leak,     // the first non-allocator frame of the "backtrace:" of a kmemleak report
 };
@@ -29,7 +32,9 @@ struct HeaderRule {
   FramePolicy policy = FramePolicy::Generic;
   bool fatal = true;        // the machine cannot go on after it (oops, panic), as opposed to a warning
   bool panic_only = false;  // a bare "Kernel panic" line: used only when no other report exists
-  bool needs_dump = false;  // only a report when a register/stack dump follows within a few lines
+  bool corrupted = false;   // the header only survives in a report that lost its real start
+  bool inside_other = false;  // may appear inside another report without ending it
+  std::optional<std::regex> skip;  // name fragments this kind of report never blames (unanchored)
 };
 
 // The rule table, in priority order for a given line. Built once.
