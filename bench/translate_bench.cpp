@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "kdx/arch/arch_backend.hpp"
+#include "kdx/dump/vmcoreinfo.hpp"
 #include "kdx/memory/kernel_address_space.hpp"
 #include "support/pagetable_fake_phys.hpp"
 #include "support/pagetable_vmcore_writer.hpp"
@@ -84,7 +85,7 @@ struct Timings {
   double uncached, cold, cached, read1;
 };
 
-Timings time_kdx(PhysReader& phys, const VmcoreinfoMap& kv, const std::vector<uint64_t>& addrs, const char* label,
+Timings time_kdx(PhysReader& phys, const dump::Vmcoreinfo& kv, const std::vector<uint64_t>& addrs, const char* label,
                  const ArchBackend& arch = *find_arch("x86_64")) {
   auto as = KernelAddressSpace::from_vmcoreinfo(arch, phys, kv);
   if (!as) {
@@ -159,7 +160,7 @@ int bench_real_dump(const std::string& path, size_t count, bool drgn) {
     fmt::print(stderr, "{}: unsupported arch or no VMCOREINFO\n", path);
     return 1;
   }
-  VmcoreinfoMap kv((*d)->vmcoreinfo()->entries().begin(), (*d)->vmcoreinfo()->entries().end());
+  const dump::Vmcoreinfo& kv = *(*d)->vmcoreinfo();
   auto as = KernelAddressSpace::from_vmcoreinfo(*arch, **d, kv);
   if (!as) {
     fmt::print(stderr, "config: {}\n", as.error().to_string());
@@ -167,13 +168,13 @@ int bench_real_dump(const std::string& path, size_t count, bool drgn) {
   }
   uint64_t total = 0;
   for (const auto& r : (*d)->phys_ranges()) total += r.end - r.start;
-  auto stext = vmcoreinfo_optional_hex(kv, "SYMBOL(_stext)");
+  auto stext = kv.symbol("_stext");
   std::mt19937_64 rng(7);
   std::vector<uint64_t> addrs;
   while (addrs.size() < count && total) {
     uint64_t r = rng();
-    if (r % 10 == 0 && stext && *stext) {
-      addrs.push_back(**stext + rng() % (8ULL << 20));
+    if (r % 10 == 0 && stext) {
+      addrs.push_back(*stext + rng() % (8ULL << 20));
       continue;
     }
     uint64_t off = rng() % total;
@@ -223,7 +224,7 @@ int main(int argc, char** argv) {
     }
   }
   fmt::print("addresses: {} (50% direct map 4K/2M, 40% vmalloc 4K, 10% kernel text 2M)\n", count);
-  Timings t = time_kdx(m.mem, parse_vmcoreinfo_text(m.vmcoreinfo), addrs, "in-memory fake phys");
+  Timings t = time_kdx(m.mem, dump::Vmcoreinfo::parse(m.vmcoreinfo), addrs, "in-memory fake phys");
   if (!drgn) return 0;
 
   std::string dir = std::string(KDX_BENCH_TMP);
@@ -239,7 +240,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "open_dump: {}\n", d.error().to_string());
       return 1;
     }
-    t = time_kdx(**d, parse_vmcoreinfo_text(m.vmcoreinfo), addrs, "ELF vmcore via open_dump");
+    t = time_kdx(**d, dump::Vmcoreinfo::parse(m.vmcoreinfo), addrs, "ELF vmcore via open_dump");
   }
 #endif
   return run_drgn(core, addrs, t, /*remove_core=*/true);
