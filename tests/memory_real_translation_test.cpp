@@ -95,6 +95,11 @@ std::vector<std::string> x86_scenarios() {
   return out;
 }
 
+// The golden of one scenario, split into its "@@@ command" sections.
+std::vector<std::pair<std::string, std::vector<std::string>>> golden(const std::string& scenario, const char* file) {
+  return sections(slurp(testdata_path("x86_64/golden/" + scenario + "/" + file)));
+}
+
 const std::string kX86Vmlinux = testdata_path("x86_64/vmlinux.xz");
 const std::string kArmVmlinux = testdata_path("arm64/vmlinux.xz");
 
@@ -130,7 +135,7 @@ TEST(RealTranslation, VtopMatchesCrashOnEveryX86Dump) {
     SCOPED_TRACE(s);
     const std::string dump = testdata_path("x86_64/" + s + "/vmcore-d31.kdump");
     std::set<uint64_t> pgd_dirs;
-    for (const auto& [cmd, lines] : sections(slurp(testdata_path("x86_64/golden/" + s + "/crash-vtop.txt")))) {
+    for (const auto& [cmd, lines] : golden(s, "crash-vtop.txt")) {
       if (!cmd.starts_with("vtop ")) continue;
       auto c = parse_crash_vtop(cmd.substr(5), lines);
       ASSERT_TRUE(c) << "unparsable golden section " << cmd;
@@ -181,7 +186,7 @@ TEST(RealTranslation, PtovMatchesCrashAndRoundTrips) {
   for (const auto& s : scen) {
     SCOPED_TRACE(s);
     const std::string dump = testdata_path("x86_64/" + s + "/vmcore-d31.kdump");
-    for (const auto& [cmd, lines] : sections(slurp(testdata_path("x86_64/golden/" + s + "/crash-vtop.txt")))) {
+    for (const auto& [cmd, lines] : golden(s, "crash-vtop.txt")) {
       if (!cmd.starts_with("ptov ")) continue;
       uint64_t p = hexval(cmd.substr(5));
       std::optional<uint64_t> want;
@@ -322,6 +327,14 @@ TEST(RealTranslation, RdUserReadsInitThroughItsPageTableX86) {
   ASSERT_EQ(vk.exit_code, 0) << vk.err;
   auto je = nlohmann::json::parse(ve.out), jk = nlohmann::json::parse(vk.out);
   EXPECT_EQ(je["paddr"], jk["paddr"]);
+  // crash's -c context by PID and by task address picks the same table.
+  for (const char* ctx : {"1", "ffff986400178000"}) {
+    auto vc = run_kdx(fmt::format("vtop -c {} {} {} {} --json", ctx, code, kdump, kX86Vmlinux));
+    ASSERT_EQ(vc.exit_code, 0) << vc.err;
+    auto jc = nlohmann::json::parse(vc.out);
+    EXPECT_EQ(jc["paddr"], jk["paddr"]) << ctx;
+    EXPECT_EQ(jc["task"]["pgd_paddr"], jk["task"]["pgd_paddr"]) << ctx;
+  }
   EXPECT_EQ(jk["region"], "user");
   EXPECT_EQ(jk["task"]["pid"], 1);
   EXPECT_EQ(jk["task"]["comm"], "init");

@@ -41,18 +41,6 @@ Arm64PageTableWalker::Arm64PageTableWalker(const TranslationConfig& cfg, PhysRea
   lpa2_ = page_shift_ != 16 && va == 52;
 }
 
-std::unique_ptr<PageTableWalker> Arm64PageTableWalker::with_root(uint64_t root_paddr) const {
-  TranslationConfig c = cfg_;
-  c.root = root_paddr;
-  return std::make_unique<Arm64PageTableWalker>(c, *phys_);
-}
-
-std::unique_ptr<PageTableWalker> Arm64PageTableWalker::with_user_root(uint64_t user_root_paddr) const {
-  TranslationConfig c = cfg_;
-  c.user_root = user_root_paddr;
-  return std::make_unique<Arm64PageTableWalker>(c, *phys_);
-}
-
 const char* Arm64PageTableWalker::level_name(unsigned level) const {
   // Linux folds the missing levels: 3 levels are PGD/PMD/PTE, 2 are PGD/PTE.
   static const char* const k5[] = {"PGD", "P4D", "PUD", "PMD", "PTE"};

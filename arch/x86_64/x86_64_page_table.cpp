@@ -50,18 +50,6 @@ X86_64PageTableWalker::X86_64PageTableWalker(const TranslationConfig& cfg, PhysR
   if (cfg_.l5 && cfg_.vmemmap_base == 0xffffea0000000000ULL) cfg_.vmemmap_base = 0xffd4000000000000ULL;
 }
 
-std::unique_ptr<PageTableWalker> X86_64PageTableWalker::with_root(uint64_t root_paddr) const {
-  TranslationConfig c = cfg_;
-  c.root = root_paddr;
-  return std::make_unique<X86_64PageTableWalker>(c, *phys_);
-}
-
-std::unique_ptr<PageTableWalker> X86_64PageTableWalker::with_user_root(uint64_t user_root_paddr) const {
-  TranslationConfig c = cfg_;
-  c.user_root = user_root_paddr;
-  return std::make_unique<X86_64PageTableWalker>(c, *phys_);
-}
-
 bool X86_64PageTableWalker::canonical(uint64_t vaddr) const {
   int64_t top = int64_t(vaddr) >> (cfg_.va_bits - 1);
   return top == 0 || top == -1;

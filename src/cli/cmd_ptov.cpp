@@ -30,6 +30,29 @@ bool split_args(const std::vector<std::string>& args, std::vector<uint64_t>& add
   return true;
 }
 
+// Both commands' start: addresses and files from the positionals, then the kernel's address
+// space. nullptr after printing why (exit_code says how to exit).
+KernelAddressSpace* open_space(Session& session, const std::vector<std::string>& args, std::vector<uint64_t>& addrs,
+                               const char* cmd, int& exit_code) {
+  std::vector<std::string> files;
+  if (!split_args(args, addrs, files, cmd)) {
+    exit_code = kExitUsage;
+    return nullptr;
+  }
+  session.add_files(files);
+  auto tt = session.target();
+  if (!tt) {
+    exit_code = report_error(tt.error());
+    return nullptr;
+  }
+  auto mem = (*tt)->memory();
+  if (!mem) {
+    exit_code = report_error(mem.error());
+    return nullptr;
+  }
+  return *mem;
+}
+
 // The walk's answer for vaddr, for cross-checking an arithmetic conversion.
 std::optional<uint64_t> walked(KernelAddressSpace& as, uint64_t vaddr) {
   auto r = as.translate_uncached(vaddr);
@@ -48,14 +71,10 @@ class PtovCommand : public Command {
   }
   int run(Session& session) override {
     std::vector<uint64_t> addrs;
-    std::vector<std::string> files;
-    if (!split_args(args_, addrs, files, "ptov")) return kExitUsage;
-    session.add_files(files);
-    auto tt = session.target();
-    if (!tt) return report_error(tt.error());
-    auto mem = (*tt)->memory();
-    if (!mem) return report_error(mem.error());
-    KernelAddressSpace& as = **mem;
+    int exit_code = kExitOk;
+    KernelAddressSpace* space = open_space(session, args_, addrs, "ptov", exit_code);
+    if (!space) return exit_code;
+    KernelAddressSpace& as = *space;
     const PageTableWalker& w = as.walker();
     nlohmann::json out = nlohmann::json::array();
     int rc = kExitOk;
@@ -95,14 +114,10 @@ class KvtopCommand : public Command {
   }
   int run(Session& session) override {
     std::vector<uint64_t> addrs;
-    std::vector<std::string> files;
-    if (!split_args(args_, addrs, files, "kvtop")) return kExitUsage;
-    session.add_files(files);
-    auto tt = session.target();
-    if (!tt) return report_error(tt.error());
-    auto mem = (*tt)->memory();
-    if (!mem) return report_error(mem.error());
-    KernelAddressSpace& as = **mem;
+    int exit_code = kExitOk;
+    KernelAddressSpace* space = open_space(session, args_, addrs, "kvtop", exit_code);
+    if (!space) return exit_code;
+    KernelAddressSpace& as = *space;
     const PageTableWalker& w = as.walker();
     nlohmann::json out = nlohmann::json::array();
     int rc = kExitOk;

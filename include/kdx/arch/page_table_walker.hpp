@@ -87,12 +87,22 @@ class PageTableWalker {
   // The physical address of the top-level table this walker starts from.
   virtual uint64_t root() const = 0;
   virtual const TranslationConfig& config() const = 0;
+  // A walker over cfg and the same physical memory (the arch's constructor).
+  virtual std::unique_ptr<PageTableWalker> with_config(const TranslationConfig& cfg) const = 0;
   // A walker over the same config but another root for every address (`vtop --root`).
-  virtual std::unique_ptr<PageTableWalker> with_root(uint64_t root_paddr) const = 0;
+  std::unique_ptr<PageTableWalker> with_root(uint64_t root_paddr) const {
+    TranslationConfig c = config();
+    c.root = root_paddr;
+    return with_config(c);
+  }
   // A walker whose user addresses go through user_root_paddr (a task's mm->pgd, physical);
   // kernel addresses keep the kernel root. x86_64: one table maps both halves, so this only
   // moves user addresses; arm64: TTBR0 gets the task's table, TTBR1 keeps swapper_pg_dir.
-  virtual std::unique_ptr<PageTableWalker> with_user_root(uint64_t user_root_paddr) const = 0;
+  std::unique_ptr<PageTableWalker> with_user_root(uint64_t user_root_paddr) const {
+    TranslationConfig c = config();
+    c.user_root = user_root_paddr;
+    return with_config(c);
+  }
 };
 
 }  // namespace kdx
