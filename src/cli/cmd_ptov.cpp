@@ -1,4 +1,6 @@
 // `kdx ptov PADDR...` (physical -> direct-map and kernel-image virtual, crash's ptov) and `kdx kvtop VADDR...` (direct-map / kernel-image virtual -> physical by arithmetic, checked against the page tables).
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -24,7 +26,10 @@ bool split_args(const std::vector<std::string>& args, std::vector<uint64_t>& add
     else files.push_back(a);
   }
   if (addrs.empty()) {
-    fmt::print(stderr, "kdx {}: missing address\n", cmd);
+    if (!files.empty() && !std::filesystem::exists(files.front()))
+      fmt::print(stderr, "kdx {}: '{}' is neither a hex address nor a file\n", cmd, files.front());
+    else
+      fmt::print(stderr, "kdx {}: missing address\n", cmd);
     return false;
   }
   return true;
