@@ -78,6 +78,14 @@ class VtopCommand : public Command {
       fmt::print(stderr, "kdx vtop: -u and -k exclude each other\n");
       return kExitUsage;
     }
+    if ((root || kernel_) && task_given) {
+      fmt::print(stderr, "kdx vtop: {} and a task (-c/--pid/--task) exclude each other\n", root ? "--root" : "-k");
+      return kExitUsage;
+    }
+    if (root && user_) {
+      fmt::print(stderr, "kdx vtop: --root and -u exclude each other\n");
+      return kExitUsage;
+    }
     auto tt = session.target();
     if (!tt) return report_error(tt.error());
     analysis::Target& target = **tt;
