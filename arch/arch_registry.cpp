@@ -47,6 +47,7 @@ const char* walk_status_name(WalkStatus s) {
     case WalkStatus::ReservedBits: return "reserved bits set";
     case WalkStatus::TableNotInDump: return "table page not in dump";
     case WalkStatus::Cycle: return "page-table cycle";
+    case WalkStatus::NoUserRoot: return "user address without a user page table";
   }
   return "unknown";
 }

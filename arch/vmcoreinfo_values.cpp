@@ -1,93 +1,16 @@
-// Parsing of VMCOREINFO values (SYMBOL hex, NUMBER decimal-or-hex, OSRELEASE) shared by the arch config builders.
+// VmcoreinfoReader: typed VMCOREINFO values (parsed by dump::Vmcoreinfo), symbols, image variables and kernel sections for the arch config builders.
 #include <charconv>
 #include <string>
 
-#include "kdx/arch/translation_config.hpp"
+#include "vmcoreinfo_reader.hpp"
+#include "walker_support.hpp"
 
 namespace kdx {
-namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-std::optional<uint64_t> parse_hex(std::string_view s) {
-  s = trim(s);
-  if (s.starts_with("0x") || s.starts_with("0X")) s.remove_prefix(2);
-  if (s.empty() || s.size() > 16) return std::nullopt;
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-// Kernel prints NUMBER() with %ld (so it may be negative) and some with 0x%llx.
-std::optional<uint64_t> parse_number(std::string_view s) {
-  s = trim(s);
-  if (s.starts_with("0x") || s.starts_with("0X")) return parse_hex(s);
-  bool neg = false;
-  if (s.starts_with("-")) {
-    neg = true;
-    s.remove_prefix(1);
-  }
-  if (s.empty()) return std::nullopt;
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return neg ? uint64_t(0) - v : v;
-}
-
-}  // namespace
-
-Result<std::optional<uint64_t>> vmcoreinfo_optional_hex(const VmcoreinfoMap& kv, const std::string& key) {
-  auto it = kv.find(key);
-  if (it == kv.end()) return std::optional<uint64_t>{};
-  auto v = parse_hex(it->second);
-  if (!v) return make_error(ErrorCode::Format, "VMCOREINFO {}: expected a hex number, found \"{}\"", key, it->second);
-  return v;
-}
-
-Result<std::optional<uint64_t>> vmcoreinfo_optional_number(const VmcoreinfoMap& kv, const std::string& key) {
-  auto it = kv.find(key);
-  if (it == kv.end()) return std::optional<uint64_t>{};
-  auto v = parse_number(it->second);
-  if (!v) return make_error(ErrorCode::Format, "VMCOREINFO {}: expected a number, found \"{}\"", key, it->second);
-  return v;
-}
-
-Result<uint64_t> vmcoreinfo_hex(const VmcoreinfoMap& kv, const std::string& key) {
-  auto v = vmcoreinfo_optional_hex(kv, key);
-  if (!v) return std::unexpected(v.error());
-  if (!*v) return make_error(ErrorCode::Format, "VMCOREINFO has no {}", key);
-  return **v;
-}
-
-Result<uint64_t> vmcoreinfo_number(const VmcoreinfoMap& kv, const std::string& key) {
-  auto v = vmcoreinfo_optional_number(kv, key);
-  if (!v) return std::unexpected(v.error());
-  if (!*v) return make_error(ErrorCode::Format, "VMCOREINFO has no {}", key);
-  return **v;
-}
-
-VmcoreinfoMap parse_vmcoreinfo_text(std::string_view text) {
-  VmcoreinfoMap kv;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos || eq == 0) continue;
-    kv[std::string(line.substr(0, eq))] = std::string(trim(line.substr(eq + 1)));
-  }
-  return kv;
-}
-
-std::optional<unsigned> vmcoreinfo_kernel_version(const VmcoreinfoMap& kv) {
-  auto it = kv.find("OSRELEASE");
-  if (it == kv.end()) return std::nullopt;
-  std::string_view s = it->second;
+std::optional<unsigned> vmcoreinfo_kernel_version(const dump::Vmcoreinfo& vi) {
+  auto rel = vi.osrelease();
+  if (!rel) return std::nullopt;
+  std::string_view s = *rel;
   unsigned major = 0, minor = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), major);
   if (ec != std::errc() || p == s.data() + s.size() || *p != '.') return std::nullopt;
@@ -96,4 +19,70 @@ std::optional<unsigned> vmcoreinfo_kernel_version(const VmcoreinfoMap& kv) {
   return major * 100 + minor;
 }
 
+namespace arch_detail {
+
+Result<std::optional<uint64_t>> VmcoreinfoReader::parsed(const std::string& key, std::optional<uint64_t> value,
+                                                         const char* expected) const {
+  if (value) return value;
+  auto raw = vi_.get(key);
+  if (!raw) return std::optional<uint64_t>{};
+  return make_error(ErrorCode::Format, "VMCOREINFO {}: expected {}, found \"{}\"", key, expected, *raw);
+}
+
+Result<std::optional<uint64_t>> VmcoreinfoReader::number(std::string_view name) const {
+  return parsed("NUMBER(" + std::string(name) + ")", vi_.number_u64(name), "a number");
+}
+
+Result<uint64_t> VmcoreinfoReader::required_number(std::string_view name) const {
+  auto v = number(name);
+  if (!v) return std::unexpected(v.error());
+  if (!*v) return make_error(ErrorCode::Format, "VMCOREINFO has no NUMBER({})", name);
+  return **v;
+}
+
+Result<std::optional<uint64_t>> VmcoreinfoReader::page_size() const {
+  return parsed("PAGESIZE", vi_.page_size(), "a decimal number");
+}
+
+Result<uint64_t> VmcoreinfoReader::kernel_offset() const {
+  auto v = parsed("KERNELOFFSET", vi_.kernel_offset(), "a hex number");
+  if (!v) return std::unexpected(v.error());
+  return v->value_or(0);
+}
+
+std::optional<uint64_t> VmcoreinfoReader::symbol(std::string_view name) const {
+  if (symbols_)
+    if (auto a = symbols_(name)) return a;
+  return vi_.symbol(name);
+}
+
+std::optional<uint64_t> VmcoreinfoReader::read_image_u64(const PageTableWalker& walker, uint64_t vaddr) const {
+  if (!phys_) return std::nullopt;
+  auto pa = walker.kernel_image_to_phys(vaddr);
+  if (!pa) return std::nullopt;
+  uint64_t v;
+  if (!read_entry(*phys_, *pa, v)) return std::nullopt;
+  return v;
+}
+
+void VmcoreinfoReader::add_kernel_sections(TranslationConfig& cfg, std::string_view text_start) const {
+  if (!symbols_) return;
+  struct Sec {
+    const char* name;
+    std::string_view start, end;
+  } secs[] = {{"text", text_start, "_etext"},
+              {"rodata", "__start_rodata", "__end_rodata"},
+              {"ro_after_init", "__start_ro_after_init", "__end_ro_after_init"},
+              {"data", "_sdata", "_edata"},
+              {"init", "__init_begin", "__init_end"},
+              {"bss", "__bss_start", "__bss_stop"}};
+  for (const Sec& s : secs) {
+    auto a = symbols_(s.start), b = symbols_(s.end);
+    if (a && b && *a < *b) cfg.kernel_sections.push_back({s.name, *a, *b});
+  }
+  if (auto a = symbols_("_text")) cfg.kernel_image_start = *a;
+  if (auto b = symbols_("_end")) cfg.kernel_image_end = *b;
+}
+
+}  // namespace arch_detail
 }  // namespace kdx

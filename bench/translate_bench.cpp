@@ -16,7 +16,9 @@
 #include <fmt/format.h>
 
 #include "kdx/arch/arch_backend.hpp"
+#include "kdx/dump/vmcoreinfo.hpp"
 #include "kdx/memory/kernel_address_space.hpp"
+#include "src/symbols/decompressed_file.hpp"
 #include "support/pagetable_fake_phys.hpp"
 #include "support/pagetable_vmcore_writer.hpp"
 
@@ -84,7 +86,7 @@ struct Timings {
   double uncached, cold, cached, read1;
 };
 
-Timings time_kdx(PhysReader& phys, const VmcoreinfoMap& kv, const std::vector<uint64_t>& addrs, const char* label,
+Timings time_kdx(PhysReader& phys, const dump::Vmcoreinfo& kv, const std::vector<uint64_t>& addrs, const char* label,
                  const ArchBackend& arch = *find_arch("x86_64")) {
   auto as = KernelAddressSpace::from_vmcoreinfo(arch, phys, kv);
   if (!as) {
@@ -105,14 +107,21 @@ Timings time_kdx(PhysReader& phys, const VmcoreinfoMap& kv, const std::vector<ui
   for (uint64_t a : addrs) sink += (*as)->translate(a).value_or(1);
   t.cached = ns_per(std::chrono::steady_clock::now() - t0, n);
   uint8_t byte;
+  size_t read_faults = 0;
   t0 = std::chrono::steady_clock::now();
-  for (uint64_t a : addrs) sink += (*as)->read_virt(a, std::span<uint8_t>(&byte, 1)) ? byte : 1;
+  for (uint64_t a : addrs) {
+    if ((*as)->read_virt(a, std::span<uint8_t>(&byte, 1))) sink += byte;
+    else ++read_faults;
+  }
   t.read1 = ns_per(std::chrono::steady_clock::now() - t0, n);
+  size_t unmapped = 0;
+  for (uint64_t a : addrs) unmapped += !(*as)->translate(a);
   fmt::print("[{}] checksum {:x}\n", label, sink);
   fmt::print("  kdx uncached translate:  {:8.1f} ns/address\n", t.uncached);
   fmt::print("  kdx cached, first pass:  {:8.1f} ns/address ({} misses)\n", t.cold, cold_misses);
   fmt::print("  kdx cached, warm:        {:8.1f} ns/address ({} misses in total)\n", t.cached, (*as)->cache_misses());
-  fmt::print("  kdx read 1 byte, warm:   {:8.1f} ns/address\n", t.read1);
+  fmt::print("  kdx read 1 byte, warm:   {:8.1f} ns/address ({} unmapped, {} read faults: mapped to pages not in the dump)\n",
+             t.read1, unmapped, read_faults - unmapped);
   return t;
 }
 
@@ -145,10 +154,40 @@ int run_drgn(const std::string& core, const std::vector<uint64_t>& addrs, const 
   return 0;
 }
 
+// Every 4K page mapped in the x86_64 kernel half outside the direct map and the kernel
+// image, by a walk that skips whatever an absent entry covers.
+std::vector<uint64_t> x86_other_kernel_pages(const PageTableWalker& w) {
+  std::vector<uint64_t> out;
+  const bool l5 = w.config().l5;
+  const unsigned top = l5 ? 48 : 39;
+  uint64_t va = l5 ? 0xff00000000000000ULL : 0xffff800000000000ULL;
+  while (va != 0) {
+    RawWalk r = w.walk_raw(va);
+    uint64_t step;
+    if (r.status == WalkStatus::Mapped) {
+      step = r.page_size;
+      if (r.page_size == 4096 && !w.direct_map_to_phys(va) && !w.kernel_image_to_phys(va)) out.push_back(va);
+    } else {
+      step = 1ULL << (top - 9 * (r.nlevels ? r.levels[r.nlevels - 1].level : 0));
+    }
+    uint64_t next = (va & ~(step - 1)) + step;
+    if (next <= va) break;  // wrapped past the top of the address space
+    va = next;
+  }
+  return out;
+}
+
 // A real dump: random bytes of the dumped RAM through the direct map, plus the kernel text
 // after SYMBOL(_stext). Needs the dump reader.
-int bench_real_dump(const std::string& path, size_t count, bool drgn) {
+int bench_real_dump(const std::string& given, size_t count, bool drgn) {
 #ifdef KDX_BENCH_HAS_DUMP
+  // The fixtures' ELF dumps are committed xz'd: decompress once into the build tree.
+  auto mat = symbols::materialize_input(given, std::string(KDX_BENCH_TMP) + "/kdx-cache");
+  if (!mat) {
+    fmt::print(stderr, "{}: {}\n", given, mat.error().to_string());
+    return 1;
+  }
+  const std::string path = *mat;
   auto d = dump::open_dump({path});
   if (!d) {
     fmt::print(stderr, "open_dump: {}\n", d.error().to_string());
@@ -159,7 +198,7 @@ int bench_real_dump(const std::string& path, size_t count, bool drgn) {
     fmt::print(stderr, "{}: unsupported arch or no VMCOREINFO\n", path);
     return 1;
   }
-  VmcoreinfoMap kv((*d)->vmcoreinfo()->entries().begin(), (*d)->vmcoreinfo()->entries().end());
+  const dump::Vmcoreinfo& kv = *(*d)->vmcoreinfo();
   auto as = KernelAddressSpace::from_vmcoreinfo(*arch, **d, kv);
   if (!as) {
     fmt::print(stderr, "config: {}\n", as.error().to_string());
@@ -167,13 +206,20 @@ int bench_real_dump(const std::string& path, size_t count, bool drgn) {
   }
   uint64_t total = 0;
   for (const auto& r : (*d)->phys_ranges()) total += r.end - r.start;
-  auto stext = vmcoreinfo_optional_hex(kv, "SYMBOL(_stext)");
+  auto stext = kv.symbol("_stext");
+  // The kernel's other mappings (vmalloc, module, cpu_entry_area, fixmap): every 4K page
+  // the kernel half maps outside the direct map and the image, found by walking the tables.
+  std::vector<uint64_t> other = arch->name == "x86_64" ? x86_other_kernel_pages((*as)->walker()) : std::vector<uint64_t>{};
   std::mt19937_64 rng(7);
   std::vector<uint64_t> addrs;
   while (addrs.size() < count && total) {
-    uint64_t r = rng();
-    if (r % 10 == 0 && stext && *stext) {
-      addrs.push_back(**stext + rng() % (8ULL << 20));
+    uint64_t r = rng() % 10;
+    if (r == 0 && stext) {
+      addrs.push_back(*stext + rng() % (8ULL << 20));
+      continue;
+    }
+    if ((r == 1 || r == 2) && !other.empty()) {
+      addrs.push_back(other[rng() % other.size()] + rng() % 4096);
       continue;
     }
     uint64_t off = rng() % total;
@@ -185,7 +231,9 @@ int bench_real_dump(const std::string& path, size_t count, bool drgn) {
       off -= pr.end - pr.start;
     }
   }
-  fmt::print("{}: {} addresses (90% direct map over the dumped RAM, 10% kernel text)\n", path, addrs.size());
+  fmt::print("{}: {} addresses (~70% direct map over the dumped RAM, 10% kernel image from _stext, "
+             "20% the {} other 4K kernel pages: vmalloc, modules, cpu_entry_area, fixmap)\n",
+             path, addrs.size(), other.size());
   Timings t = time_kdx(**d, kv, addrs, "real dump", *arch);
   return drgn ? run_drgn(path, addrs, t, /*remove_core=*/false) : 0;
 #else
@@ -223,7 +271,7 @@ int main(int argc, char** argv) {
     }
   }
   fmt::print("addresses: {} (50% direct map 4K/2M, 40% vmalloc 4K, 10% kernel text 2M)\n", count);
-  Timings t = time_kdx(m.mem, parse_vmcoreinfo_text(m.vmcoreinfo), addrs, "in-memory fake phys");
+  Timings t = time_kdx(m.mem, dump::Vmcoreinfo::parse(m.vmcoreinfo), addrs, "in-memory fake phys");
   if (!drgn) return 0;
 
   std::string dir = std::string(KDX_BENCH_TMP);
@@ -239,7 +287,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "open_dump: {}\n", d.error().to_string());
       return 1;
     }
-    t = time_kdx(**d, parse_vmcoreinfo_text(m.vmcoreinfo), addrs, "ELF vmcore via open_dump");
+    t = time_kdx(**d, dump::Vmcoreinfo::parse(m.vmcoreinfo), addrs, "ELF vmcore via open_dump");
   }
 #endif
   return run_drgn(core, addrs, t, /*remove_core=*/true);

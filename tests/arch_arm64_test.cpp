@@ -53,7 +53,11 @@ TEST_P(Arm64Geometry, TranslatesPagesAndBlocksInBothHalves) {
   const uint64_t kva = kbase + 0x123ULL * g.granule;
   b.map(kva, 0x4000000 + 7 * g.granule, g.granule, attrs);
   const uint64_t uva = 0x0000aaaa00000000ULL & ((uint64_t(1) << g.va_bits_actual) - 1) & ~(g.granule - 1);
-  b.map(uva, 0x8000000, g.granule, A::AF | A::AP_EL0 | A::NG | A::UXN);
+  // The kernel's table holds garbage at the user index (as swapper_pg_dir's TTBR0 half
+  // means nothing); the task's own table maps the page.
+  b.map(uva, 0x9000000, g.granule, A::AF | A::AP_EL0 | A::NG | A::UXN);
+  A ub(mem, g.granule, g.va_bits_actual, g.va_bits);
+  ub.map(uva, 0x8000000, g.granule, A::AF | A::AP_EL0 | A::NG | A::UXN);
 
   TranslationConfig c;
   c.page_size = g.granule;
@@ -75,8 +79,21 @@ TEST_P(Arm64Geometry, TranslatesPagesAndBlocksInBothHalves) {
   EXPECT_TRUE(has_flag(t, "ATTRINDX=4"));
   EXPECT_FALSE(has_flag(t, "EL0"));
 
-  Translation u = w->explain(uva + 8);
+  // TTBR0: swapper_pg_dir (the kernel root) never maps user addresses; the walker refuses
+  // them until a task's table is given.
+  Translation nu = w->explain(uva + 8);
+  EXPECT_EQ(nu.status, WalkStatus::NoUserRoot);
+  EXPECT_FALSE(nu.paddr);
+  EXPECT_NE(nu.error.find("needs a task's page table (TTBR0)"), std::string::npos) << nu.error;
+  EXPECT_EQ(w->walk_raw(uva + 8).nlevels, 0u);
+  auto uw = w->with_user_root(ub.root());
+  Translation u = uw->explain(uva + 8);
   ASSERT_EQ(u.status, WalkStatus::Mapped) << u.error;
+  EXPECT_EQ(u.levels.front().table, ub.root());
+  // Kernel addresses keep TTBR1 (the kernel's table) in the task's view.
+  Translation ku = uw->explain(kva + 0x10);
+  ASSERT_EQ(ku.status, WalkStatus::Mapped) << ku.error;
+  EXPECT_EQ(ku.levels.front().table, b.root());
   EXPECT_EQ(*u.paddr, 0x8000008u);
   EXPECT_TRUE(has_flag(u, "EL0"));
   EXPECT_TRUE(has_flag(u, "NG"));

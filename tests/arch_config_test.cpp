@@ -5,6 +5,8 @@
 
 #include "kdx/arch/arch_backend.hpp"
 #include "kdx/arch/page_table_walker.hpp"
+#include "kdx/dump/vmcoreinfo.hpp"
+#include "arch/vmcoreinfo_reader.hpp"
 #include "support/pagetable_fake_phys.hpp"
 
 using namespace kdx;
@@ -13,23 +15,40 @@ using kdx::pagetable_test::FakePhysMemory;
 using kdx::pagetable_test::X86PageTableBuilder;
 
 TEST(ArchConfig, VmcoreinfoNumbersParse) {
-  VmcoreinfoMap kv = parse_vmcoreinfo_text(
+  dump::Vmcoreinfo kv = dump::Vmcoreinfo::parse(
       "OSRELEASE=6.1.0-13-arm64\nNUMBER(PHYS_OFFSET)=0xffffa87e40000000\nNUMBER(phys_base)=-2097152\n"
       "NUMBER(VA_BITS)=48\nSYMBOL(swapper_pg_dir)=ffff800009f1e000\nKERNELOFFSET=1234\nbroken line\n"
-      "NUMBER(bad)=12x\n");
-  EXPECT_EQ(*vmcoreinfo_number(kv, "NUMBER(PHYS_OFFSET)"), 0xffffa87e40000000ULL);
-  EXPECT_EQ(*vmcoreinfo_number(kv, "NUMBER(phys_base)"), uint64_t(0) - 2097152);
-  EXPECT_EQ(*vmcoreinfo_number(kv, "NUMBER(VA_BITS)"), 48u);
-  EXPECT_EQ(*vmcoreinfo_hex(kv, "SYMBOL(swapper_pg_dir)"), 0xffff800009f1e000ULL);
-  EXPECT_EQ(*vmcoreinfo_hex(kv, "KERNELOFFSET"), 0x1234u);
-  EXPECT_EQ(*vmcoreinfo_kernel_version(kv), 601u);
-  auto bad = vmcoreinfo_number(kv, "NUMBER(bad)");
+      "NUMBER(bad)=12x\nPAGESIZE=4k\n");
+  SymbolLookup none;
+  arch_detail::VmcoreinfoReader in(kv, nullptr, none);
+  EXPECT_EQ(*in.required_number("PHYS_OFFSET"), 0xffffa87e40000000ULL);
+  EXPECT_EQ(*in.required_number("phys_base"), uint64_t(0) - 2097152);
+  EXPECT_EQ(*in.required_number("VA_BITS"), 48u);
+  EXPECT_EQ(*in.symbol("swapper_pg_dir"), 0xffff800009f1e000ULL);
+  EXPECT_EQ(*in.kernel_offset(), 0x1234u);
+  EXPECT_EQ(*in.kernel_version(), 601u);
+  auto bad = in.number("bad");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("NUMBER(bad)"), std::string::npos);
-  auto missing = vmcoreinfo_number(kv, "NUMBER(nope)");
+  auto badpage = in.page_size();
+  ASSERT_FALSE(badpage);
+  EXPECT_NE(badpage.error().message.find("PAGESIZE"), std::string::npos);
+  auto missing = in.required_number("nope");
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("NUMBER(nope)"), std::string::npos);
-  EXPECT_FALSE(*vmcoreinfo_optional_number(kv, "NUMBER(nope)"));
+  EXPECT_FALSE(*in.number("nope"));
+  // vmlinux symbols win over SYMBOL() (they know every symbol; VMCOREINFO exports a few).
+  SymbolLookup syms = [](std::string_view n) -> std::optional<uint64_t> {
+    return n == "swapper_pg_dir" ? std::optional<uint64_t>(0x1000) : std::nullopt;
+  };
+  arch_detail::VmcoreinfoReader with(kv, nullptr, syms);
+  EXPECT_EQ(*with.symbol("swapper_pg_dir"), 0x1000u);
+  EXPECT_EQ(with.vmcoreinfo_symbol("swapper_pg_dir"), 0xffff800009f1e000ULL);
+  // A present but unparsable key is an error naming it from the config builders too.
+  auto cfg = config_from_vmcoreinfo(*find_arch("arm64"),
+                                    dump::Vmcoreinfo::parse("NUMBER(VA_BITS)=forty-eight\nNUMBER(kimage_voffset)=0\n"));
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find("NUMBER(VA_BITS)"), std::string::npos) << cfg.error().message;
 }
 
 TEST(ArchRegistry, FindsBackendsByNameAliasAndElfMachine) {
@@ -63,7 +82,7 @@ constexpr uint64_t kPob = 0xffff9c8000000000ULL;     // page_offset_base (KASLR)
 
 // A KASLR x86_64 dump in miniature: init_top_pgt at its image address's physical
 // location, the direct map at kPob (1G pages), and page_offset_base/vmalloc_base variables.
-VmcoreinfoMap x86_dump(FakePhysMemory& mem) {
+dump::Vmcoreinfo x86_dump(FakePhysMemory& mem) {
   const uint64_t root = kTopPgt - 0xffffffff80000000ULL + kPhysBase;
   mem.set_next_alloc(root);
   X86PageTableBuilder b(mem, false);
@@ -71,7 +90,7 @@ VmcoreinfoMap x86_dump(FakePhysMemory& mem) {
   for (uint64_t g = 0; g < 4; ++g) b.map(kPob + (g << 30), g << 30, 1 << 30);
   mem.write_u64(0xffffffffa8100000ULL - 0xffffffff80000000ULL + kPhysBase, kPob);
   mem.write_u64(0xffffffffa8100008ULL - 0xffffffff80000000ULL + kPhysBase, 0xffffb40000000000ULL);
-  return parse_vmcoreinfo_text(
+  return dump::Vmcoreinfo::parse(
       "OSRELEASE=6.1.0-13-amd64\nPAGESIZE=4096\nSYMBOL(init_top_pgt)=ffffffffa7a0a000\n"
       "NUMBER(phys_base)=746586112\nKERNELOFFSET=26600000\nNUMBER(KERNEL_IMAGE_SIZE)=1073741824\n"
       "NUMBER(pgtable_l5_enabled)=0\nNUMBER(sme_mask)=0\n");
@@ -80,7 +99,7 @@ VmcoreinfoMap x86_dump(FakePhysMemory& mem) {
 
 TEST(ArchConfig, X86RootAndKaslrBasesFromSymbols) {
   FakePhysMemory mem;
-  VmcoreinfoMap kv = x86_dump(mem);
+  dump::Vmcoreinfo kv = x86_dump(mem);
   SymbolLookup syms = [](std::string_view n) -> std::optional<uint64_t> {
     if (n == "page_offset_base") return 0xffffffffa8100000ULL;
     if (n == "vmalloc_base") return 0xffffffffa8100008ULL;
@@ -99,7 +118,7 @@ TEST(ArchConfig, X86RootAndKaslrBasesFromSymbols) {
 
 TEST(ArchConfig, X86PageOffsetBaseDiscoveredFromTablesWithoutSymbols) {
   FakePhysMemory mem;
-  VmcoreinfoMap kv = x86_dump(mem);
+  dump::Vmcoreinfo kv = x86_dump(mem);
   auto cfg = config_from_vmcoreinfo(*find_arch("x86_64"), kv, &mem);
   ASSERT_TRUE(cfg) << cfg.error().to_string();
   EXPECT_EQ(cfg->page_offset_base, kPob);
@@ -113,14 +132,14 @@ TEST(ArchConfig, X86PageOffsetBaseDiscoveredFromTablesWithoutSymbols) {
 }
 
 TEST(ArchConfig, X86MissingRootIsAnErrorNamingTheKey) {
-  auto cfg = config_from_vmcoreinfo(*find_arch("x86_64"), parse_vmcoreinfo_text("NUMBER(phys_base)=0\n"));
+  auto cfg = config_from_vmcoreinfo(*find_arch("x86_64"), dump::Vmcoreinfo::parse("NUMBER(phys_base)=0\n"));
   ASSERT_FALSE(cfg);
   EXPECT_NE(cfg.error().message.find("init_top_pgt"), std::string::npos);
-  auto cfg2 = config_from_vmcoreinfo(*find_arch("x86_64"), parse_vmcoreinfo_text("SYMBOL(init_top_pgt)=ffffffff82000000\n"));
+  auto cfg2 = config_from_vmcoreinfo(*find_arch("x86_64"), dump::Vmcoreinfo::parse("SYMBOL(init_top_pgt)=ffffffff82000000\n"));
   ASSERT_FALSE(cfg2);
   EXPECT_NE(cfg2.error().message.find("phys_base"), std::string::npos);
   auto l5 = config_from_vmcoreinfo(*find_arch("x86_64"),
-                                   parse_vmcoreinfo_text("SYMBOL(init_top_pgt)=ffffffff82000000\nNUMBER(phys_base)=0\n"
+                                   dump::Vmcoreinfo::parse("SYMBOL(init_top_pgt)=ffffffff82000000\nNUMBER(phys_base)=0\n"
                                                          "NUMBER(pgtable_l5_enabled)=1\n"));
   ASSERT_TRUE(l5);
   EXPECT_TRUE(l5->l5);
@@ -129,7 +148,7 @@ TEST(ArchConfig, X86MissingRootIsAnErrorNamingTheKey) {
 }
 
 TEST(ArchConfig, Arm64FlippedLayoutWithKaslr) {
-  VmcoreinfoMap kv = parse_vmcoreinfo_text(
+  dump::Vmcoreinfo kv = dump::Vmcoreinfo::parse(
       "OSRELEASE=6.1.0-13-arm64\nPAGESIZE=4096\nNUMBER(VA_BITS)=48\nNUMBER(kimage_voffset)=0xffffd0a187e00000\n"
       "NUMBER(PHYS_OFFSET)=0xffffa87e40000000\nNUMBER(TCR_EL1_T1SZ)=0x10\nNUMBER(KERNELPACMASK)=0xff7f000000000000\n"
       "SYMBOL(swapper_pg_dir)=ffffd0a1c9f1e000\nSYMBOL(_stext)=ffffd0a1c8010000\nKERNELOFFSET=50a140000000\n");
@@ -154,7 +173,7 @@ TEST(ArchConfig, Arm64FlippedLayoutWithKaslr) {
 }
 
 TEST(ArchConfig, Arm64OldLayoutFromStext) {
-  VmcoreinfoMap kv = parse_vmcoreinfo_text(
+  dump::Vmcoreinfo kv = dump::Vmcoreinfo::parse(
       "NUMBER(VA_BITS)=48\nNUMBER(kimage_voffset)=0xfffeffffc8000000\nNUMBER(PHYS_OFFSET)=0x40000000\n"
       "SYMBOL(swapper_pg_dir)=ffff000009a1e000\nSYMBOL(_stext)=ffff000008081000\n");
   auto cfg = config_from_vmcoreinfo(*find_arch("arm64"), kv);
@@ -179,15 +198,11 @@ TEST(ArchConfig, Arm64PageOffsetVerifiedAgainstTables) {
   const uint64_t phys_offset = ram - ((1ULL << 52) - (1ULL << 48));
   b.map(0xffff000000000000ULL + (root - ram), root, 65536);
   const uint64_t kimage_voffset = 0xffff800008000000ULL - ram;
-  VmcoreinfoMap kv;
-  kv["OSRELEASE"] = "5.8.0";
-  kv["PAGESIZE"] = "65536";
-  kv["NUMBER(VA_BITS)"] = "52";
-  kv["NUMBER(TCR_EL1_T1SZ)"] = "0x10";
-  kv["NUMBER(kimage_voffset)"] = fmt::format("{:#x}", kimage_voffset);
-  kv["NUMBER(PHYS_OFFSET)"] = fmt::format("{:#x}", phys_offset);
-  kv["SYMBOL(swapper_pg_dir)"] = fmt::format("{:x}", root + kimage_voffset);
-  kv["SYMBOL(_stext)"] = "ffff800008010000";
+  dump::Vmcoreinfo kv = dump::Vmcoreinfo::parse(fmt::format(
+      "OSRELEASE=5.8.0\nPAGESIZE=65536\nNUMBER(VA_BITS)=52\nNUMBER(TCR_EL1_T1SZ)=0x10\n"
+      "NUMBER(kimage_voffset)={:#x}\nNUMBER(PHYS_OFFSET)={:#x}\nSYMBOL(swapper_pg_dir)={:x}\n"
+      "SYMBOL(_stext)=ffff800008010000\n",
+      kimage_voffset, phys_offset, root + kimage_voffset));
   auto cfg = config_from_vmcoreinfo(*find_arch("arm64"), kv, &mem);
   ASSERT_TRUE(cfg) << cfg.error().to_string();
   EXPECT_EQ(cfg->root, root);

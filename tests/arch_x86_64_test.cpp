@@ -253,6 +253,20 @@ TEST(ArchX86_64, RegionsFollowTheKaslrBases) {
   c.phys_base = 0x2a000000;
   auto w2 = x86().make_walker(c, mem);
   EXPECT_EQ(*w2->kernel_image_to_phys(0xffffffff81000000ULL), 0x2b000000u);
+  EXPECT_EQ(*w2->phys_to_kernel_image(0x2b000000u), 0xffffffff81000000ULL);
+  EXPECT_FALSE(w2->phys_to_kernel_image(0x1000));  // below phys_base: not in the image
+  // KASLR loaded the image below its link address: phys_base is "negative" (the fixture
+  // null: panic at ffffffffbd9b7352 is physical 2bb7352).
+  c.phys_base = uint64_t(0) - 0x3ae00000;
+  auto w3 = x86().make_walker(c, mem);
+  EXPECT_EQ(*w3->phys_to_kernel_image(0x2bb7352), 0xffffffffbd9b7352ULL);
+  EXPECT_EQ(*w3->kernel_image_to_phys(0xffffffffbd9b7352ULL), 0x2bb7352u);
+  // With the image's bounds known, only [_text, _end) has an image alias.
+  c.kernel_image_start = 0xffffffffbd800000ULL;
+  c.kernel_image_end = 0xffffffffbe400000ULL;
+  auto w4 = x86().make_walker(c, mem);
+  EXPECT_TRUE(w4->phys_to_kernel_image(0x2bb7352));
+  EXPECT_FALSE(w4->phys_to_kernel_image(0x3a00000));
 }
 
 TEST(ArchX86_64, WithRootWalksAnotherTable) {
@@ -267,4 +281,16 @@ TEST(ArchX86_64, WithRootWalksAnotherTable) {
   ASSERT_EQ(r.status, WalkStatus::Mapped);
   EXPECT_EQ(r.paddr, 0x5010u);
   EXPECT_EQ(u->region_of(0x00007f0000001010ULL), "user");
+  // A task's view: user addresses through its table, kernel addresses through the kernel's
+  // (the task's table here maps no kernel page, so a kernel hit proves which root was used).
+  auto t = w->with_user_root(user.root());
+  RawWalk ur = t->walk_raw(0x00007f0000001010ULL);
+  ASSERT_EQ(ur.status, WalkStatus::Mapped);
+  EXPECT_EQ(ur.paddr, 0x5010u);
+  EXPECT_EQ(ur.levels[0].table, user.root());
+  RawWalk kr = t->walk_raw(0xffff888000001008ULL);
+  ASSERT_EQ(kr.status, WalkStatus::Mapped);
+  EXPECT_EQ(kr.paddr, 0x1008u);
+  EXPECT_EQ(kr.levels[0].table, kernel.root());
+  EXPECT_EQ(u->walk_raw(0xffff888000001008ULL).status, WalkStatus::NotPresent);
 }

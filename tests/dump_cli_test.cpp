@@ -119,11 +119,13 @@ TEST(DumpCli, RdPhysicalDefaultAndUnits) {
   auto r8 = run_kdx("rd " + path + " -p -8 1000 2");
   ASSERT_EQ(r8.exit_code, 0) << r8.err;
   EXPECT_EQ(r8.out.substr(0, 25), "            1000:  01 00 ");
-  // An excluded page reads as zeros; a hole is an error after the part that was read.
+  // An excluded page is reported as excluded (as crash does), not shown as the zeros it
+  // reads as; a hole is an error after the part that was read.
   uint64_t ex = *m.excluded.begin();
   auto rz = run_kdx(fmt::format("rd -p {:x} 2 {}", ex * 4096, path));
-  EXPECT_EQ(rz.exit_code, 0);
-  EXPECT_NE(rz.out.find("0000000000000000 0000000000000000"), std::string::npos) << rz.out;
+  EXPECT_EQ(rz.exit_code, 3);
+  EXPECT_NE(rz.err.find("page excluded"), std::string::npos) << rz.err;
+  EXPECT_EQ(rz.out.find("0000000000000000 0000000000000000"), std::string::npos) << rz.out;
   auto rh = run_kdx(fmt::format("rd -p {:x} 4 {}", 16 * 4096 - 16, path));
   EXPECT_EQ(rh.exit_code, 1) << rh.err;
   EXPECT_NE(rh.err.find("hole"), std::string::npos) << rh.err;

@@ -6,7 +6,7 @@
 
 namespace kdx {
 
-Result<TranslationConfig> arm64_config_from_vmcoreinfo(const VmcoreinfoMap& kv, PhysReader* phys,
+Result<TranslationConfig> arm64_config_from_vmcoreinfo(const dump::Vmcoreinfo& vi, PhysReader* phys,
                                                       const SymbolLookup& symbols);
 
 namespace {

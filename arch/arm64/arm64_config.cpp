@@ -6,42 +6,23 @@
 #include "arm64_page_table.hpp"
 #include "kdx/arch/translation_config.hpp"
 #include "kdx/phys_reader.hpp"
-#include "../walker_support.hpp"
+#include "../vmcoreinfo_reader.hpp"
 
 namespace kdx {
 namespace {
-
-#define TRY_ASSIGN(var, expr)                            \
-  auto var##_r = (expr);                                 \
-  if (!var##_r) return std::unexpected(var##_r.error()); \
-  auto var = *var##_r
 
 constexpr uint64_t SZ_2M = 2ULL << 20, SZ_128M = 128ULL << 20, SZ_256M = 256ULL << 20, SZ_1G = 1ULL << 30,
                    SZ_2G = 2ULL << 30, SZ_64K = 64ULL << 10;
 
 uint64_t neg_pow2(unsigned bits) { return uint64_t(0) - (uint64_t(1) << bits); }
 
-std::optional<uint64_t> symbol_address(const VmcoreinfoMap& kv, const SymbolLookup& symbols, const std::string& name) {
-  if (symbols)
-    if (auto a = symbols(name)) return a;
-  auto v = vmcoreinfo_optional_hex(kv, "SYMBOL(" + name + ")");
-  if (v && *v) return **v;
-  return std::nullopt;
-}
-
-// The kernel image maps linearly at kimage_voffset, so image variables need no tables.
-std::optional<uint64_t> read_image_u64(PhysReader& phys, const TranslationConfig& cfg, uint64_t vaddr) {
-  uint64_t v;
-  if (!arch_detail::read_entry(phys, vaddr - cfg.kimage_voffset, v)) return std::nullopt;
-  return v;
-}
-
 }  // namespace
 
-Result<TranslationConfig> arm64_config_from_vmcoreinfo(const VmcoreinfoMap& kv, PhysReader* phys,
+Result<TranslationConfig> arm64_config_from_vmcoreinfo(const dump::Vmcoreinfo& vi, PhysReader* phys,
                                                       const SymbolLookup& symbols) {
+  arch_detail::VmcoreinfoReader in(vi, phys, symbols);
   TranslationConfig cfg;
-  TRY_ASSIGN(page_size, vmcoreinfo_optional_number(kv, "PAGESIZE"));
+  KDX_TRY_ASSIGN(page_size, in.page_size());
   cfg.page_size = page_size.value_or(4096);
   if (!page_size) cfg.notes.push_back("PAGESIZE not in VMCOREINFO: assumed 4096");
   if (cfg.page_size != 4096 && cfg.page_size != 16384 && cfg.page_size != 65536)
@@ -49,15 +30,15 @@ Result<TranslationConfig> arm64_config_from_vmcoreinfo(const VmcoreinfoMap& kv, 
                       cfg.page_size);
   const unsigned page_shift = cfg.page_size == 4096 ? 12 : cfg.page_size == 16384 ? 14 : 16;
 
-  TRY_ASSIGN(va_bits, vmcoreinfo_number(kv, "NUMBER(VA_BITS)"));
+  KDX_TRY_ASSIGN(va_bits, in.required_number("VA_BITS"));
   if (va_bits < 36 || va_bits > 52)
     return make_error(ErrorCode::Format, "VMCOREINFO NUMBER(VA_BITS): expected 36..52, found {}", va_bits);
   cfg.va_bits = unsigned(va_bits);
   // TCR_EL1.T1SZ gives the VA size the CPU really uses (a 52-bit kernel on 48-bit hardware);
   // the lower-case spelling was in the patch series crash first followed.
-  TRY_ASSIGN(t1sz, vmcoreinfo_optional_number(kv, "NUMBER(TCR_EL1_T1SZ)"));
+  KDX_TRY_ASSIGN(t1sz, in.number("TCR_EL1_T1SZ"));
   if (!t1sz) {
-    TRY_ASSIGN(t1sz_lc, vmcoreinfo_optional_number(kv, "NUMBER(tcr_el1_t1sz)"));
+    KDX_TRY_ASSIGN(t1sz_lc, in.number("tcr_el1_t1sz"));
     t1sz = t1sz_lc;
   }
   if (t1sz) {
@@ -69,24 +50,24 @@ Result<TranslationConfig> arm64_config_from_vmcoreinfo(const VmcoreinfoMap& kv, 
   const bool lpa2 = page_shift != 16 && va_act == 52;
   cfg.pa_bits = (page_shift == 16 || lpa2) ? 52 : 48;
 
-  TRY_ASSIGN(kimage_voffset, vmcoreinfo_number(kv, "NUMBER(kimage_voffset)"));
+  KDX_TRY_ASSIGN(kimage_voffset, in.required_number("kimage_voffset"));
   cfg.kimage_voffset = kimage_voffset;
-  TRY_ASSIGN(phys_offset, vmcoreinfo_number(kv, "NUMBER(PHYS_OFFSET)"));
+  KDX_TRY_ASSIGN(phys_offset, in.required_number("PHYS_OFFSET"));
   cfg.phys_offset = phys_offset;
-  TRY_ASSIGN(pac, vmcoreinfo_optional_number(kv, "NUMBER(KERNELPACMASK)"));
+  KDX_TRY_ASSIGN(pac, in.number("KERNELPACMASK"));
   cfg.kernel_pac_mask = pac.value_or(0);
-  TRY_ASSIGN(koff, vmcoreinfo_optional_hex(kv, "KERNELOFFSET"));
-  cfg.kernel_offset = koff.value_or(0);
+  KDX_TRY_ASSIGN(koff, in.kernel_offset());
+  cfg.kernel_offset = koff;
 
-  auto pgd = symbol_address(kv, symbols, "swapper_pg_dir");
+  auto pgd = in.symbol("swapper_pg_dir");
   if (!pgd) return make_error(ErrorCode::Format, "VMCOREINFO has no SYMBOL(swapper_pg_dir)");
   cfg.root = *pgd - cfg.kimage_voffset;
 
   // Linux 5.4 (commit 14c127c957c1, "arm64: mm: Flip kernel VA space") moved the linear map
   // to the bottom of the kernel half; the image then sits in the top half, so the image's
   // address tells the layouts apart without trusting the version string.
-  auto version = vmcoreinfo_kernel_version(kv);
-  auto stext = symbol_address(kv, symbols, "_stext");
+  auto version = in.kernel_version();
+  auto stext = in.symbol("_stext");
   if (stext) cfg.flipped_layout = (*stext >> (cfg.va_bits - 1)) & 1;
   else if (version) cfg.flipped_layout = *version >= 504;
   else cfg.notes.push_back("no _stext and no OSRELEASE: assumed the 5.4+ (flipped) layout");
@@ -126,11 +107,11 @@ Result<TranslationConfig> arm64_config_from_vmcoreinfo(const VmcoreinfoMap& kv, 
   struct Num {
     const char* key;
     uint64_t* dest;
-  } nums[] = {{"NUMBER(MODULES_VADDR)", &cfg.modules_vaddr}, {"NUMBER(MODULES_END)", &cfg.modules_end},
-              {"NUMBER(VMALLOC_START)", &cfg.vmalloc_start}, {"NUMBER(VMALLOC_END)", &cfg.vmalloc_end},
-              {"NUMBER(VMEMMAP_START)", &cfg.vmemmap_start}, {"NUMBER(VMEMMAP_END)", &cfg.vmemmap_end}};
+  } nums[] = {{"MODULES_VADDR", &cfg.modules_vaddr}, {"MODULES_END", &cfg.modules_end},
+              {"VMALLOC_START", &cfg.vmalloc_start}, {"VMALLOC_END", &cfg.vmalloc_end},
+              {"VMEMMAP_START", &cfg.vmemmap_start}, {"VMEMMAP_END", &cfg.vmemmap_end}};
   for (const Num& n : nums) {
-    TRY_ASSIGN(v, vmcoreinfo_optional_number(kv, n.key));
+    KDX_TRY_ASSIGN(v, in.number(n.key));
     if (v) *n.dest = *v;
   }
   const unsigned vmemmap_shift = page_shift - 6;  // STRUCT_PAGE_MAX_SHIFT = 6
@@ -166,29 +147,14 @@ Result<TranslationConfig> arm64_config_from_vmcoreinfo(const VmcoreinfoMap& kv, 
     }
   }
   // With KASLR, modules load around module_alloc_base (Linux 4.6 - 6.4), not MODULES_VADDR.
-  if (phys && symbols)
-    if (auto a = symbols("module_alloc_base"))
-      if (auto base = read_image_u64(*phys, cfg, *a); base && (*base >> 63)) {
+  if (phys)
+    if (auto a = in.vmlinux_symbol("module_alloc_base"))
+      if (auto base = in.read_image_u64(Arm64PageTableWalker(cfg, *phys), *a); base && (*base >> 63)) {
         cfg.modules_vaddr = *base;
         cfg.modules_end = *base + SZ_128M;
       }
 
-  if (symbols) {
-    struct Sec {
-      const char *name, *start, *end;
-    } secs[] = {{"text", "_stext", "_etext"},
-                {"rodata", "__start_rodata", "__end_rodata"},
-                {"ro_after_init", "__start_ro_after_init", "__end_ro_after_init"},
-                {"data", "_sdata", "_edata"},
-                {"init", "__init_begin", "__init_end"},
-                {"bss", "__bss_start", "__bss_stop"}};
-    for (const Sec& s : secs) {
-      auto a = symbols(s.start), b = symbols(s.end);
-      if (a && b && *a < *b) cfg.kernel_sections.push_back({s.name, *a, *b});
-    }
-    if (auto a = symbols("_text")) cfg.kernel_image_start = *a;
-    if (auto b = symbols("_end")) cfg.kernel_image_end = *b;
-  }
+  in.add_kernel_sections(cfg, "_stext");
   if (!cfg.kernel_image_end && stext) {
     // Without vmlinux only _stext is known; 64 MiB covers distribution kernels' images.
     cfg.kernel_image_start = *stext & ~(SZ_64K - 1);

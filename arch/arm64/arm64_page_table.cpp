@@ -41,12 +41,6 @@ Arm64PageTableWalker::Arm64PageTableWalker(const TranslationConfig& cfg, PhysRea
   lpa2_ = page_shift_ != 16 && va == 52;
 }
 
-std::unique_ptr<PageTableWalker> Arm64PageTableWalker::with_root(uint64_t root_paddr) const {
-  TranslationConfig c = cfg_;
-  c.root = root_paddr;
-  return std::make_unique<Arm64PageTableWalker>(c, *phys_);
-}
-
 const char* Arm64PageTableWalker::level_name(unsigned level) const {
   // Linux folds the missing levels: 3 levels are PGD/PMD/PTE, 2 are PGD/PTE.
   static const char* const k5[] = {"PGD", "P4D", "PUD", "PMD", "PTE"};
@@ -117,9 +111,19 @@ RawWalk Arm64PageTableWalker::walk_raw(uint64_t vaddr) const {
     return w;
   }
   const unsigned per = page_shift_ - 3;
-  uint64_t table = cfg_.root & ~(cfg_.page_size - 1) & genmask(51, 0);
+  // Bit 55 selects the table: TTBR1 (swapper_pg_dir) for the kernel half, TTBR0 for user
+  // addresses, which only a task's mm->pgd fills. Walking swapper_pg_dir for a user address
+  // would read the kernel's entries at user indices: an answer that means nothing.
+  const bool user = !(vaddr & (1ULL << 55));
+  if (user && !cfg_.user_root) {
+    w.status = WalkStatus::NoUserRoot;
+    return w;
+  }
+  uint64_t table = (user ? cfg_.user_root : cfg_.root) & ~(cfg_.page_size - 1) & genmask(51, 0);
   for (unsigned level = 0; level < nlevels_; ++level) {
     unsigned shift = shift_of(level);
+    // TTBR0 tables are sized like TTBR1's; a user address has zeros above its VA size, so
+    // the compiled-VA index selects the same entry as the runtime one.
     unsigned idx_bits = level == 0 ? top_index_bits_ : per;
     uint64_t e;
     if (!arch_detail::walk_level(*phys_, w, level, table,
@@ -204,6 +208,11 @@ Translation Arm64PageTableWalker::explain(uint64_t vaddr) const {
                     : fmt::format("{:#x} is outside the user (TTBR0) range: bits 63..{} must all be 0",
                                   t.walked_vaddr, cfg_.va_bits);
       break;
+    case WalkStatus::NoUserRoot:
+      t.error = fmt::format("{:#x} is a user address: needs a task's page table (TTBR0); give a task "
+                            "(vtop -u / -c PID, rd -u --pid N)",
+                            t.walked_vaddr);
+      break;
     case WalkStatus::NotPresent:
       t.flags = {};
       t.error = arch_detail::describe_stop(*phys_, w, last) + " (descriptor bit 0 clear)";
@@ -269,6 +278,13 @@ std::optional<uint64_t> Arm64PageTableWalker::kernel_image_to_phys(uint64_t v) c
     return std::nullopt;
   }
   return v - cfg_.kimage_voffset;
+}
+
+std::optional<uint64_t> Arm64PageTableWalker::phys_to_kernel_image(uint64_t p) const {
+  if (!cfg_.kimage_voffset) return std::nullopt;
+  uint64_t v = p + cfg_.kimage_voffset;
+  if (!cfg_.kernel_image_end || v < cfg_.kernel_image_start || v >= cfg_.kernel_image_end) return std::nullopt;
+  return v;
 }
 
 }  // namespace kdx

@@ -17,9 +17,12 @@ class Arm64PageTableWalker final : public PageTableWalker {
   std::optional<uint64_t> direct_map_to_phys(uint64_t vaddr) const override;
   std::optional<uint64_t> phys_to_direct_map(uint64_t paddr) const override;
   std::optional<uint64_t> kernel_image_to_phys(uint64_t vaddr) const override;
+  std::optional<uint64_t> phys_to_kernel_image(uint64_t paddr) const override;
   uint64_t root() const override { return cfg_.root; }
   const TranslationConfig& config() const override { return cfg_; }
-  std::unique_ptr<PageTableWalker> with_root(uint64_t root_paddr) const override;
+  std::unique_ptr<PageTableWalker> with_config(const TranslationConfig& cfg) const override {
+    return std::make_unique<Arm64PageTableWalker>(cfg, *phys_);
+  }
 
   unsigned levels() const { return nlevels_; }
   const char* level_name(unsigned level) const;

@@ -4,34 +4,10 @@
 #include "kdx/arch/translation_config.hpp"
 #include "kdx/phys_reader.hpp"
 #include "x86_64_page_table.hpp"
-#include "../walker_support.hpp"
+#include "../vmcoreinfo_reader.hpp"
 
 namespace kdx {
 namespace {
-
-#define TRY_ASSIGN(var, expr)                          \
-  auto var##_r = (expr);                               \
-  if (!var##_r) return std::unexpected(var##_r.error()); \
-  auto var = *var##_r
-
-// Symbol address from vmlinux (preferred: it knows every symbol) or VMCOREINFO's SYMBOL().
-std::optional<uint64_t> symbol_address(const VmcoreinfoMap& kv, const SymbolLookup& symbols,
-                                       const std::string& name) {
-  if (symbols)
-    if (auto a = symbols(name)) return a;
-  auto v = vmcoreinfo_optional_hex(kv, "SYMBOL(" + name + ")");
-  if (v && *v) return **v;
-  return std::nullopt;
-}
-
-// Reads an unsigned long variable of the kernel image without any page table: image
-// addresses map linearly to phys_base (that is how the root itself is found).
-std::optional<uint64_t> read_image_u64(PhysReader& phys, const TranslationConfig& cfg, uint64_t vaddr) {
-  if (vaddr < kX86StartKernelMap || vaddr - kX86StartKernelMap >= cfg.kernel_image_size) return std::nullopt;
-  uint64_t v;
-  if (!arch_detail::read_entry(phys, vaddr - kX86StartKernelMap + cfg.phys_base, v)) return std::nullopt;
-  return v;
-}
 
 // Without symbols, page_offset_base is found from the tables: the lowest mapped address
 // above the non-KASLR base is the start of the direct map (it maps physical 0, or the first
@@ -62,13 +38,14 @@ std::optional<uint64_t> discover_page_offset_base(PhysReader& phys, const Transl
 
 }  // namespace
 
-Result<TranslationConfig> x86_64_config_from_vmcoreinfo(const VmcoreinfoMap& kv, PhysReader* phys,
+Result<TranslationConfig> x86_64_config_from_vmcoreinfo(const dump::Vmcoreinfo& vi, PhysReader* phys,
                                                        const SymbolLookup& symbols) {
+  arch_detail::VmcoreinfoReader in(vi, phys, symbols);
   TranslationConfig cfg;
-  TRY_ASSIGN(page_size, vmcoreinfo_optional_number(kv, "PAGESIZE"));
+  KDX_TRY_ASSIGN(page_size, in.page_size());
   if (page_size && *page_size != 4096)
     return make_error(ErrorCode::Format, "VMCOREINFO PAGESIZE: expected 4096 on x86_64, found {}", *page_size);
-  TRY_ASSIGN(l5, vmcoreinfo_optional_number(kv, "NUMBER(pgtable_l5_enabled)"));
+  KDX_TRY_ASSIGN(l5, in.number("pgtable_l5_enabled"));
   cfg.l5 = l5 && *l5 != 0;
   cfg.va_bits = cfg.l5 ? 57 : 48;
   if (cfg.l5) {
@@ -76,22 +53,22 @@ Result<TranslationConfig> x86_64_config_from_vmcoreinfo(const VmcoreinfoMap& kv,
     cfg.vmalloc_base = 0xffa0000000000000ULL;
     cfg.vmemmap_base = 0xffd4000000000000ULL;
   }
-  TRY_ASSIGN(phys_base, vmcoreinfo_number(kv, "NUMBER(phys_base)"));
+  KDX_TRY_ASSIGN(phys_base, in.required_number("phys_base"));
   cfg.phys_base = phys_base;
-  TRY_ASSIGN(koff, vmcoreinfo_optional_hex(kv, "KERNELOFFSET"));
-  cfg.kernel_offset = koff.value_or(0);
-  TRY_ASSIGN(image_size, vmcoreinfo_optional_number(kv, "NUMBER(KERNEL_IMAGE_SIZE)"));
+  KDX_TRY_ASSIGN(koff, in.kernel_offset());
+  cfg.kernel_offset = koff;
+  KDX_TRY_ASSIGN(image_size, in.number("KERNEL_IMAGE_SIZE"));
   if (image_size) cfg.kernel_image_size = *image_size;
   else cfg.notes.push_back("KERNEL_IMAGE_SIZE not in VMCOREINFO: assumed 1 GiB (CONFIG_RANDOMIZE_BASE)");
-  TRY_ASSIGN(sme, vmcoreinfo_optional_number(kv, "NUMBER(sme_mask)"));
+  KDX_TRY_ASSIGN(sme, in.number("sme_mask"));
   cfg.sme_mask = sme.value_or(0);
 
   // init_top_pgt was init_level4_pgt before Linux 4.13; generic code also exports it as
   // SYMBOL(swapper_pg_dir) (x86 #defines swapper_pg_dir to it).
-  auto pgt = symbol_address(kv, {}, "init_top_pgt");
-  if (!pgt) pgt = symbol_address(kv, {}, "init_level4_pgt");
-  if (!pgt) pgt = symbol_address(kv, {}, "swapper_pg_dir");
-  if (!pgt) pgt = symbols ? symbols("init_top_pgt") : std::nullopt;
+  auto pgt = in.vmcoreinfo_symbol("init_top_pgt");
+  if (!pgt) pgt = in.vmcoreinfo_symbol("init_level4_pgt");
+  if (!pgt) pgt = in.vmcoreinfo_symbol("swapper_pg_dir");
+  if (!pgt) pgt = in.vmlinux_symbol("init_top_pgt");
   if (!pgt) return make_error(ErrorCode::Format, "VMCOREINFO has no SYMBOL(init_top_pgt) (nor init_level4_pgt)");
   if (*pgt < kX86StartKernelMap)
     return make_error(ErrorCode::Format, "VMCOREINFO SYMBOL(init_top_pgt)={:#x} is outside the kernel image mapping",
@@ -102,6 +79,7 @@ Result<TranslationConfig> x86_64_config_from_vmcoreinfo(const VmcoreinfoMap& kv,
   // CONFIG_RANDOMIZE_MEMORY); their values live in the image, readable without page tables.
   bool have_pob = false;
   if (phys) {
+    X86_64PageTableWalker image(cfg, *phys);  // only its kernel_image_to_phys is used
     struct Var {
       const char* name;
       uint64_t* dest;
@@ -109,9 +87,9 @@ Result<TranslationConfig> x86_64_config_from_vmcoreinfo(const VmcoreinfoMap& kv,
                 {"vmalloc_base", &cfg.vmalloc_base},
                 {"vmemmap_base", &cfg.vmemmap_base}};
     for (const Var& var : vars) {
-      auto addr = symbol_address(kv, symbols, var.name);
+      auto addr = in.symbol(var.name);
       if (!addr) continue;
-      auto value = read_image_u64(*phys, cfg, *addr);
+      auto value = in.read_image_u64(image, *addr);
       if (!value || !(*value >> 63)) {
         cfg.notes.push_back(fmt::format("{} at {:#x} could not be read: default used", var.name, *addr));
         continue;
@@ -130,22 +108,7 @@ Result<TranslationConfig> x86_64_config_from_vmcoreinfo(const VmcoreinfoMap& kv,
   if (!have_pob) cfg.notes.push_back("page_offset_base unknown: the non-KASLR default is used");
 
   // The image's sections name kernel-text regions finely; every symbol is optional.
-  if (symbols) {
-    struct Sec {
-      const char *name, *start, *end;
-    } secs[] = {{"text", "_text", "_etext"},
-                {"rodata", "__start_rodata", "__end_rodata"},
-                {"ro_after_init", "__start_ro_after_init", "__end_ro_after_init"},
-                {"data", "_sdata", "_edata"},
-                {"init", "__init_begin", "__init_end"},
-                {"bss", "__bss_start", "__bss_stop"}};
-    for (const Sec& s : secs) {
-      auto a = symbols(s.start), b = symbols(s.end);
-      if (a && b && *a < *b) cfg.kernel_sections.push_back({s.name, *a, *b});
-    }
-    if (auto a = symbols("_text")) cfg.kernel_image_start = *a;
-    if (auto b = symbols("_end")) cfg.kernel_image_end = *b;
-  }
+  in.add_kernel_sections(cfg, "_text");
   return cfg;
 }
 

@@ -50,12 +50,6 @@ X86_64PageTableWalker::X86_64PageTableWalker(const TranslationConfig& cfg, PhysR
   if (cfg_.l5 && cfg_.vmemmap_base == 0xffffea0000000000ULL) cfg_.vmemmap_base = 0xffd4000000000000ULL;
 }
 
-std::unique_ptr<PageTableWalker> X86_64PageTableWalker::with_root(uint64_t root_paddr) const {
-  TranslationConfig c = cfg_;
-  c.root = root_paddr;
-  return std::make_unique<X86_64PageTableWalker>(c, *phys_);
-}
-
 bool X86_64PageTableWalker::canonical(uint64_t vaddr) const {
   int64_t top = int64_t(vaddr) >> (cfg_.va_bits - 1);
   return top == 0 || top == -1;
@@ -85,7 +79,9 @@ RawWalk X86_64PageTableWalker::walk_raw(uint64_t vaddr) const {
     w.status = WalkStatus::NonCanonical;
     return w;
   }
-  uint64_t table = cfg_.root & addr_mask_;
+  // A task's table maps the user half; without one, the kernel's (which maps no user pages,
+  // so the walk stops at the PGD with "not present", as on the CPU with that CR3).
+  uint64_t table = ((cfg_.user_root && !(vaddr >> 63)) ? cfg_.user_root : cfg_.root) & addr_mask_;
   unsigned shift = nlevels_ == 5 ? 48 : 39;
   for (unsigned level = 0; level < nlevels_; ++level, shift -= 9) {
     uint64_t e;
@@ -215,6 +211,18 @@ std::optional<uint64_t> X86_64PageTableWalker::kernel_image_to_phys(uint64_t v) 
   if (v >= kX86StartKernelMap && v < kX86StartKernelMap + cfg_.kernel_image_size)
     return v - kX86StartKernelMap + cfg_.phys_base;
   return std::nullopt;
+}
+
+std::optional<uint64_t> X86_64PageTableWalker::phys_to_kernel_image(uint64_t p) const {
+  // phys_base is "negative" when KASLR loads the image below its link address: the
+  // arithmetic is modulo 2^64 on purpose.
+  uint64_t off = p - cfg_.phys_base;
+  if (off >= cfg_.kernel_image_size) return std::nullopt;
+  uint64_t v = off + kX86StartKernelMap;
+  // Past _end the kernel clears the image mapping (cleanup_highmap); without symbols the
+  // whole KERNEL_IMAGE_SIZE range is a candidate.
+  if (cfg_.kernel_image_end && (v < cfg_.kernel_image_start || v >= cfg_.kernel_image_end)) return std::nullopt;
+  return v;
 }
 
 }  // namespace kdx

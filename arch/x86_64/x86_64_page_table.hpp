@@ -19,9 +19,12 @@ class X86_64PageTableWalker final : public PageTableWalker {
   std::optional<uint64_t> direct_map_to_phys(uint64_t vaddr) const override;
   std::optional<uint64_t> phys_to_direct_map(uint64_t paddr) const override;
   std::optional<uint64_t> kernel_image_to_phys(uint64_t vaddr) const override;
+  std::optional<uint64_t> phys_to_kernel_image(uint64_t paddr) const override;
   uint64_t root() const override { return cfg_.root; }
   const TranslationConfig& config() const override { return cfg_; }
-  std::unique_ptr<PageTableWalker> with_root(uint64_t root_paddr) const override;
+  std::unique_ptr<PageTableWalker> with_config(const TranslationConfig& cfg) const override {
+    return std::make_unique<X86_64PageTableWalker>(cfg, *phys_);
+  }
 
   bool canonical(uint64_t vaddr) const;
   // Bits of entry that the CPU reserves at a level with this shift (large = PS set at PUD/PMD).

@@ -92,14 +92,13 @@ Result<KernelAddressSpace*> Target::memory() {
     return std::unexpected(e);
   };
   if (!arch_) return fail(Error{ErrorCode::Unsupported, "unknown architecture: cannot translate virtual addresses", {}, {}, {}});
-  VmcoreinfoMap kv(vmi_->entries().begin(), vmi_->entries().end());
   SymbolLookup lookup;
   if (syms_)
     lookup = [this](std::string_view name) -> std::optional<uint64_t> {
       auto r = syms_->symbol_address(name);
       return r ? std::optional<uint64_t>(*r) : std::nullopt;
     };
-  auto cfg = arch_->config_from_vmcoreinfo(kv, dump_.get(), lookup);
+  auto cfg = arch_->config_from_vmcoreinfo(*vmi_, dump_.get(), lookup);
   if (!cfg) return fail(cfg.error());
   mem_ = std::make_unique<KernelAddressSpace>(*arch_, *dump_, std::move(*cfg));
   return mem_.get();

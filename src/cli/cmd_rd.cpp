@@ -1,4 +1,4 @@
-// `kdx rd -p PADDR [COUNT] DUMP`: display physical memory like crash's rd (-8/-16/-32/-64, -a).
+// `kdx rd ADDR [COUNT] DUMP`: display kernel virtual (default), user virtual (-u, a task's page table) or physical (-p) memory like crash's rd (-8/-16/-32/-64, -a, -s).
 #include <sys/stat.h>
 
 #include <cstring>
@@ -11,6 +11,7 @@
 #include "kdx/exit_codes.hpp"
 #include "kdx/report/memory_dump.hpp"
 #include "session.hpp"
+#include "task_space.hpp"
 
 namespace kdx::cli {
 namespace {
@@ -24,12 +25,36 @@ bool is_file(const std::string& s) {
   return ::stat(s.c_str(), &st) == 0;
 }
 
+// crash's rd -s naming of one word: symbol+decimal offset when it points into the kernel
+// or a module, else "". Inside a module, crash names any address by the nearest symbol
+// below it even past that symbol's size (section padding, the start of a section without a
+// symbol), so kdx does the same there.
+std::string symbolic_name(analysis::Target& t, uint64_t w) {
+  if (w < 0x10000) return {};
+  if (auto sym = t.symbolize(w); sym && !sym->function.empty())
+    return w == sym->start ? sym->function : fmt::format("{}+{}", sym->function, w - sym->start);
+  auto mods = t.modules();
+  if (!mods) return {};
+  const kernel::ModuleInfo* m = kernel::module_for_address(**mods, w);
+  if (!m) return {};
+  const kernel::ModuleSymbol* best = nullptr;
+  for (const auto& s : m->symbols)
+    if (s.value <= w && (!best || s.value > best->value) && !s.name.empty()) best = &s;
+  if (!best) return {};
+  return w == best->value ? best->name : fmt::format("{}+{}", best->name, w - best->value);
+}
+
 class RdCommand : public Command {
  public:
   const char* name() const override { return "rd"; }
-  const char* help() const override { return "Display memory: rd -p PADDR [COUNT] DUMP (-8/-16/-32/-64, -a, -x)"; }
+  const char* help() const override {
+    return "Display memory: rd ADDR [COUNT] DUMP (-p physical, -u user of a task, -8/-16/-32/-64, -a, -s, -x)";
+  }
   void configure(CLI::App& sub) override {
     sub.add_flag("-p", physical_, "PADDR is a physical address (default: kernel virtual)");
+    sub.add_flag("-u", user_, "ADDR is a user virtual address of the task (--pid/--task; default the crashed task)");
+    sub.add_option("--pid", pid_, "the task whose user memory -u reads, by PID");
+    sub.add_option("--task", task_, "the task whose user memory -u reads, by task_struct address (hex)");
     sub.add_flag("-s", symbolic_, "Show words that point into the kernel as symbol+offset");
     sub.add_flag("-a", ascii_only_, "Display ASCII only, up to the first NUL");
     sub.add_flag("-x", no_ascii_, "Leave out the ASCII column");
@@ -100,11 +125,32 @@ class RdCommand : public Command {
       }
       addr = s->first;
     }
+    if (physical_ && (user_ || pid_ || !task_.empty())) {
+      std::cerr << "kdx rd: -p reads physical memory: -u, --pid and --task do not apply\n";
+      return kExitUsage;
+    }
     KernelAddressSpace* vmem = nullptr;
+    std::optional<TaskSpace> ts;
     if (!physical_) {
       auto m = target->memory();
       if (!m) return report_error(m.error());
       vmem = *m;
+      // crash: user addresses are read in the current context; -u says so explicitly.
+      if (user_ || pid_ || !task_.empty() || vmem->walker().region_of(*addr) == "user") {
+        TaskSelector which;
+        which.pid = pid_;
+        if (!task_.empty()) {
+          which.task = parse_hex_address(task_);
+          if (!which.task) {
+            std::cerr << "kdx rd: --task " << task_ << ": not a hex address\n";
+            return kExitUsage;
+          }
+        }
+        auto r = task_address_space(*target, which);
+        if (!r) return report_error(r.error());
+        ts = std::move(*r);
+        vmem = ts->space.get();
+      }
     }
     report::MemoryDumpOptions o;
     o.unit_bytes = unit;
@@ -123,6 +169,15 @@ class RdCommand : public Command {
     while (got < want) {
       uint64_t a = start + got;
       size_t n = static_cast<size_t>(std::min<uint64_t>(want - got, 4096 - a % 4096));
+      // An excluded page reads as zeros; say so instead of showing zeros (crash does too).
+      auto st = vmem ? vmem->page_state(a) : Result<PageState>((*d)->page_state(a));
+      if (st && *st == PageState::Excluded) {
+        err = Error{ErrorCode::NotPresent,
+                    fmt::format("page excluded: {} address {:#x} is in a page the dump filtered out (makedumpfile -d)",
+                                physical_ ? "physical" : ts ? "user virtual" : "kernel virtual", a),
+                    {}, {}, {}};
+        break;
+      }
       auto r = vmem ? vmem->read_virt(a, std::span<uint8_t>(buf.data() + got, n))
                     : (*d)->read_phys(a, std::span<uint8_t>(buf.data() + got, n));
       if (!r) {
@@ -130,6 +185,8 @@ class RdCommand : public Command {
         break;
       }
       got += n;
+      // -a shows a string: like crash, stop at its NUL rather than failing on the page after.
+      if (ascii_only_ && std::memchr(buf.data() + got - n, 0, n)) break;
     }
     if (symbolic_) {
       // crash's rd -s: each word that points into kernel text or data shown as symbol+offset.
@@ -138,10 +195,8 @@ class RdCommand : public Command {
         if (i % 16 == 0) std::cout << (i ? "\n" : "") << fmt::format("{:x}:  ", start + i);
         uint64_t w;
         std::memcpy(&w, buf.data() + i, 8);
-        std::string cell = fmt::format("{:016x}", w);
-        if (w >= 0x10000)
-          if (auto sym = target->symbolize(w); sym && !sym->function.empty())
-            cell = w == sym->start ? sym->function : fmt::format("{}+{}", sym->function, w - sym->start);
+        std::string cell = symbolic_name(*target, w);
+        if (cell.empty()) cell = fmt::format("{:016x}", w);
         std::cout << fmt::format("{:<24} ", cell);
       }
       if (got) std::cout << "\n";
@@ -156,7 +211,9 @@ class RdCommand : public Command {
   }
 
  private:
-  bool physical_ = false, ascii_only_ = false, no_ascii_ = false, bits8_ = false;
+  bool physical_ = false, ascii_only_ = false, no_ascii_ = false, bits8_ = false, user_ = false;
+  std::optional<int64_t> pid_;
+  std::string task_;
   std::vector<std::string> args_;
   bool symbolic_ = false;
   std::optional<std::string> symbol_;

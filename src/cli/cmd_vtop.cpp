@@ -1,39 +1,19 @@
-// `kdx vtop ADDR DUMP [VMLINUX] [--json]`: explains one virtual address's page-table walk, like crash's vtop.
-#include <charconv>
+// `kdx vtop ADDR DUMP [VMLINUX] [--json] [-u|-k] [-c PID|TASK] [--pid N] [--task ADDR] [--root PADDR]`: explains one virtual address's page-table walk, like crash's vtop.
 #include <cstdio>
 
 #include <fmt/format.h>
 
 #include "command.hpp"
 #include "kdx/arch/arch_backend.hpp"
+#include "kdx/dump/vmcoreinfo.hpp"
 #include "kdx/exit_codes.hpp"
 #include "kdx/memory/kernel_address_space.hpp"
 #include "kdx/memory/translation_format.hpp"
 #include "session.hpp"
-
-// The dump reader lives on another branch until it is merged; until then this command
-// parses its arguments and says what is missing instead of failing to build.
-#if __has_include("kdx/dump/dump.hpp")
-#include "kdx/dump/dump.hpp"
-#define KDX_VTOP_HAS_DUMP 1
-#endif
-// With the symbolizer, a VMLINUX refines KASLR bases and kernel-section region names.
-#if __has_include("kdx/symbols/kernel_symbols.hpp")
-#include "kdx/symbols/kernel_symbols.hpp"
-#define KDX_VTOP_HAS_SYMBOLS 1
-#endif
+#include "task_space.hpp"
 
 namespace kdx::cli {
 namespace {
-
-std::optional<uint64_t> parse_address(std::string s) {
-  if (s.starts_with("0x") || s.starts_with("0X")) s = s.substr(2);
-  if (s.empty() || s.size() > 16) return std::nullopt;
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 class VtopCommand : public Command {
  public:
@@ -46,94 +26,121 @@ class VtopCommand : public Command {
     sub.add_option("files", files_, "the dump, and optionally vmlinux");
     sub.add_flag("--json", json_, "print the walk as JSON (vaddr, paddr, page_size, levels, flags, region, error)");
     sub.add_option("--root", root_, "walk another page table: its top-level table's physical address (hex)");
+    sub.add_flag("-u", user_, "a user address: walk the task's page table (mm->pgd; default the crashed task)");
+    sub.add_flag("-k", kernel_, "a kernel address: walk the kernel's page table even for a user-range address");
+    sub.add_option("-c", context_, "the task whose page table to use: a PID (decimal) or a task_struct address (hex, 0x)");
+    sub.add_option("--pid", pid_, "the task whose page table to use, by PID");
+    sub.add_option("--task", task_, "the task whose page table to use, by task_struct address (hex)");
   }
+
   int run(Session& session) override {
-    for (const auto& f : files_)
-      if (std::find(session.files.begin(), session.files.end(), f) == session.files.end()) session.files.push_back(f);
-    auto vaddr = parse_address(address_);
+    session.add_files(files_);
+    auto vaddr = parse_hex_address(address_);
     if (!vaddr) {
       fmt::print(stderr, "kdx vtop: '{}' is not a hex address\n", address_);
       return kExitUsage;
     }
     std::optional<uint64_t> root;
     if (!root_.empty()) {
-      root = parse_address(root_);
+      root = parse_hex_address(root_);
       if (!root) {
         fmt::print(stderr, "kdx vtop: --root '{}' is not a hex address\n", root_);
         return kExitUsage;
       }
     }
-#ifdef KDX_VTOP_HAS_DUMP
-    auto dump = session.dump();
-    if (!dump) {
-      fmt::print(stderr, "kdx vtop: {}\n", dump.error().to_string());
-      return dump.error().code == ErrorCode::Usage ? kExitUsage : kExitUnreadable;
+    TaskSelector which;
+    bool task_given = false;
+    if (!context_.empty()) {
+      // crash's -c takes a PID or a task address; a 0x prefix or hex digits mean an address.
+      bool hex = context_.starts_with("0x") || context_.find_first_of("abcdefABCDEF") != std::string::npos ||
+                 context_.size() > 10;
+      if (hex) {
+        which.task = parse_hex_address(context_);
+      } else if (auto pid = dump::parse_dec_u64(context_); pid && *pid < (1ULL << 31)) {
+        which.pid = int64_t(*pid);
+      }
+      if (!which.task && !which.pid) {
+        fmt::print(stderr, "kdx vtop: -c '{}' is neither a PID nor a task address\n", context_);
+        return kExitUsage;
+      }
+      task_given = true;
     }
-    const ArchBackend* arch = find_arch(dump::arch_name((*dump)->arch()));
-    if (!arch) {
-      fmt::print(stderr, "kdx vtop: the dump's architecture ({}) is not supported\n", dump::arch_name((*dump)->arch()));
-      return kExitUnreadable;
+    if (pid_) which.pid = *pid_, task_given = true;
+    if (!task_.empty()) {
+      which.task = parse_hex_address(task_);
+      if (!which.task) {
+        fmt::print(stderr, "kdx vtop: --task '{}' is not a hex address\n", task_);
+        return kExitUsage;
+      }
+      task_given = true;
     }
-    const dump::Vmcoreinfo* vi = (*dump)->vmcoreinfo();
-    if (!vi) {
-      fmt::print(stderr, "kdx vtop: the dump has no VMCOREINFO, so the page tables cannot be found\n");
-      return kExitUnreadable;
+    if (user_ && kernel_) {
+      fmt::print(stderr, "kdx vtop: -u and -k exclude each other\n");
+      return kExitUsage;
     }
-    VmcoreinfoMap kv(vi->entries().begin(), vi->entries().end());
-    SymbolLookup symbols;
-#ifdef KDX_VTOP_HAS_SYMBOLS
-    if (session.has_vmlinux()) {
-      auto syms = session.vmlinux();
-      if (!syms) {
-        fmt::print(stderr, "kdx vtop: {} (continuing without symbols)\n", syms.error().to_string());
+    if ((root || kernel_) && task_given) {
+      fmt::print(stderr, "kdx vtop: {} and a task (-c/--pid/--task) exclude each other\n", root ? "--root" : "-k");
+      return kExitUsage;
+    }
+    if (root && user_) {
+      fmt::print(stderr, "kdx vtop: --root and -u exclude each other\n");
+      return kExitUsage;
+    }
+    auto tt = session.target();
+    if (!tt) return report_error(tt.error());
+    analysis::Target& target = **tt;
+    auto mem = target.memory();
+    if (!mem) return report_error(mem.error());
+    bool json = json_ || session.json;
+
+    std::unique_ptr<KernelAddressSpace> other;
+    const KernelAddressSpace* space = *mem;
+    std::optional<TaskSpace> ts;
+    // crash: a user address is translated in the current context (the crashed task) unless
+    // another is named; -k keeps the kernel's tables.
+    bool is_user = space->walker().region_of(*vaddr) == "user";
+    bool want_task = !kernel_ && !root && (user_ || task_given || is_user);
+    if (want_task) {
+      auto r = task_address_space(target, which);
+      if (!r) {
+        // Explicitly asked for: an error. Implied by the address: say why, walk the kernel's.
+        if (user_ || task_given) return report_error(r.error());
+        fmt::print(stderr, "kdx vtop: no task page table for a user address: {}\n", r.error().message);
       } else {
-        const symbols::KernelSymbols* ks = *syms;
-        // symbol_address() is a runtime address once the KASLR offset is set; if nobody set
-        // it yet, apply VMCOREINFO's KERNELOFFSET here rather than changing shared state.
-        uint64_t slide = 0;
-        if (ks->kaslr_offset() == 0)
-          if (auto k = vmcoreinfo_optional_hex(kv, "KERNELOFFSET"); k && *k) slide = **k;
-        symbols = [ks, slide](std::string_view name) -> std::optional<uint64_t> {
-          auto a = ks->symbol_address(name);
-          if (!a) return std::nullopt;
-          return *a + slide;
-        };
+        ts = std::move(*r);
+        space = ts->space.get();
       }
     }
-#endif
-    return explain(*arch, **dump, kv, *vaddr, root, json_ || session.json, symbols);
-#else
-    (void)root;
-    fmt::print(stderr, "kdx vtop: this build has no dump reader yet (branch 'dump' not merged)\n");
-    return kExitUnreadable;
-#endif
-  }
-
-  // Exit code: 0 mapped, 1 (partial) when the address is not mapped (the walk says why).
-  static int explain(const ArchBackend& arch, PhysReader& phys, const VmcoreinfoMap& kv, uint64_t vaddr,
-                     std::optional<uint64_t> root, bool json, const SymbolLookup& symbols) {
-    auto as = KernelAddressSpace::from_vmcoreinfo(arch, phys, kv, symbols);
-    if (!as) {
-      fmt::print(stderr, "kdx vtop: {}\n", as.error().to_string());
-      return kExitUnreadable;
-    }
-    std::unique_ptr<KernelAddressSpace> other;
-    const KernelAddressSpace* space = as->get();
     if (root) {
-      other = (*as)->with_root(*root);
+      other = (*mem)->with_root(*root);
       space = other.get();
     }
-    Translation t = space->explain(vaddr);
-    if (json) fmt::print("{}\n", translation_to_json(t).dump(2));
-    else fmt::print("{}", format_translation_text(t));
+    Translation t = space->explain(*vaddr);
+    if (json) {
+      nlohmann::json j = translation_to_json(t);
+      if (ts)
+        j["task"] = {{"pid", ts->task.pid},
+                     {"comm", ts->task.comm},
+                     {"task", fmt::format("{:#x}", ts->task.addr)},
+                     {"mm", fmt::format("{:#x}", ts->mm.mm)},
+                     {"pgd", fmt::format("{:#x}", ts->mm.pgd)},
+                     {"pgd_paddr", fmt::format("{:#x}", ts->pgd_paddr)}};
+      fmt::print("{}\n", j.dump(2));
+    } else {
+      if (ts)
+        fmt::print("PID: {}  TASK: {:x}  COMMAND: \"{}\"  MM: {:x}  PGD: {:x} (physical {:x})\n", ts->task.pid,
+                   ts->task.addr, ts->task.comm, ts->mm.mm, ts->mm.pgd, ts->pgd_paddr);
+      fmt::print("{}", format_translation_text(t));
+    }
     return t.paddr ? kExitOk : kExitPartial;
   }
 
  private:
   std::string address_;
   std::vector<std::string> files_;
-  std::string root_;
-  bool json_ = false;
+  std::string root_, context_, task_;
+  std::optional<int64_t> pid_;
+  bool json_ = false, user_ = false, kernel_ = false;
 };
 
 }  // namespace

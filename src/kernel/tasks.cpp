@@ -66,6 +66,33 @@ Result<TaskInfo> TaskReader::read_task(uint64_t addr) {
   return t;
 }
 
+Result<TaskMm> TaskReader::read_task_mm(uint64_t addr) {
+  auto off_mm = layout_.member_offset("task_struct", "mm");
+  if (!off_mm) return std::unexpected(off_mm.error());
+  auto mm = mem_.read_u64(addr + *off_mm);
+  if (!mm) return std::unexpected(mm.error());
+  if (*mm == 0)
+    return make_error(ErrorCode::NotPresent, "task {:#x} has no user address space (mm is NULL: a kernel thread)", addr);
+  TaskMm out;
+  out.mm = *mm;
+  auto off_pgd = layout_.member_offset("mm_struct", "pgd");
+  if (!off_pgd) return std::unexpected(off_pgd.error());
+  auto pgd = mem_.read_u64(*mm + *off_pgd);
+  if (!pgd) return std::unexpected(pgd.error());
+  out.pgd = *pgd;
+  struct Field {
+    const char* name;
+    uint64_t* dest;
+  } fields[] = {{"start_code", &out.start_code}, {"end_code", &out.end_code},       {"start_data", &out.start_data},
+                {"end_data", &out.end_data},     {"start_brk", &out.start_brk},     {"brk", &out.brk},
+                {"start_stack", &out.start_stack}, {"arg_start", &out.arg_start}, {"arg_end", &out.arg_end},
+                {"env_start", &out.env_start},   {"env_end", &out.env_end},         {"mmap_base", &out.mmap_base}};
+  for (const Field& f : fields)
+    if (auto o = layout_.member_offset("mm_struct", f.name))
+      if (auto v = mem_.read_u64(*mm + *o)) *f.dest = *v;
+  return out;
+}
+
 Result<uint64_t> TaskReader::per_cpu_offset(int cpu) {
   auto base = layout_.symbol_address("__per_cpu_offset");
   if (!base) return std::unexpected(base.error());

@@ -24,15 +24,20 @@ KernelAddressSpace::KernelAddressSpace(const ArchBackend& arch, PhysReader& phys
 
 Result<std::unique_ptr<KernelAddressSpace>> KernelAddressSpace::from_vmcoreinfo(const ArchBackend& arch,
                                                                                 PhysReader& phys,
-                                                                                const VmcoreinfoMap& kv,
+                                                                                const dump::Vmcoreinfo& vi,
                                                                                 const SymbolLookup& symbols) {
-  auto cfg = arch.config_from_vmcoreinfo(kv, &phys, symbols);
+  auto cfg = arch.config_from_vmcoreinfo(vi, &phys, symbols);
   if (!cfg) return std::unexpected(cfg.error());
   return std::make_unique<KernelAddressSpace>(arch, phys, std::move(*cfg));
 }
 
 std::unique_ptr<KernelAddressSpace> KernelAddressSpace::with_root(uint64_t root_paddr) const {
   return std::unique_ptr<KernelAddressSpace>(new KernelAddressSpace(*arch_, *phys_, walker_->with_root(root_paddr)));
+}
+
+std::unique_ptr<KernelAddressSpace> KernelAddressSpace::with_user_root(uint64_t user_root_paddr) const {
+  return std::unique_ptr<KernelAddressSpace>(
+      new KernelAddressSpace(*arch_, *phys_, walker_->with_user_root(user_root_paddr)));
 }
 
 void KernelAddressSpace::clear_cache() {

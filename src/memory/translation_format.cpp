@@ -57,7 +57,8 @@ nlohmann::json translation_to_json(const Translation& t) {
   j["paddr"] = t.paddr ? nlohmann::json(hex(*t.paddr)) : nlohmann::json(nullptr);
   j["page_size"] = t.page_size;
   nlohmann::json levels = nlohmann::json::array();
-  for (const WalkLevel& l : t.levels) levels.push_back({{"name", l.name}, {"table", hex(l.table)}, {"entry", hex(l.entry)}});
+  for (const WalkLevel& l : t.levels) levels.push_back(
+        {{"name", l.name}, {"table", hex(l.table)}, {"entry_addr", hex(l.entry_addr)}, {"entry", hex(l.entry)}});
   j["levels"] = levels;
   j["flags"] = t.flags;
   j["region"] = t.region;

@@ -52,11 +52,11 @@ struct ArchBackend {
   // errors in the walks.
   std::unique_ptr<PageTableWalker> (*make_walker)(const TranslationConfig& cfg, PhysReader& phys);
 
-  // Builds the translation config from raw VMCOREINFO KEY=VALUE pairs. phys (may be null)
+  // Builds the translation config from the dump's VMCOREINFO. phys (may be null)
   // lets it read KASLR'd variables (page_offset_base, ...) through the kernel image mapping;
   // symbols (may be empty) gives runtime addresses of vmlinux symbols. Fails with Format when
   // a required key is missing or unparsable, naming the key.
-  Result<TranslationConfig> (*config_from_vmcoreinfo)(const VmcoreinfoMap& kv, PhysReader* phys,
+  Result<TranslationConfig> (*config_from_vmcoreinfo)(const dump::Vmcoreinfo& vi, PhysReader* phys,
                                                       const SymbolLookup& symbols);
 
   // Strips tags from a pointer value (arm64: top byte / MTE tag and PAC signature; x86_64:
@@ -76,10 +76,10 @@ const ArchBackend* find_arch_by_elf_machine(uint16_t e_machine);
 std::span<const ArchBackend* const> all_arches();
 
 // Convenience: the backend's config_from_vmcoreinfo.
-inline Result<TranslationConfig> config_from_vmcoreinfo(const ArchBackend& arch, const VmcoreinfoMap& kv,
+inline Result<TranslationConfig> config_from_vmcoreinfo(const ArchBackend& arch, const dump::Vmcoreinfo& vi,
                                                         PhysReader* phys = nullptr,
                                                         const SymbolLookup& symbols = {}) {
-  return arch.config_from_vmcoreinfo(kv, phys, symbols);
+  return arch.config_from_vmcoreinfo(vi, phys, symbols);
 }
 
 }  // namespace kdx

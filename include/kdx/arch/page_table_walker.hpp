@@ -22,6 +22,7 @@ enum class WalkStatus : uint8_t {
   ReservedBits,     // an entry sets bits the architecture reserves (or a reserved encoding)
   TableNotInDump,   // a table page could not be read (hole, missing, or excluded from the dump)
   Cycle,            // a table was reached twice in one walk: corrupt tables
+  NoUserRoot,       // a user address, but no user table was given (arm64 TTBR0: a task's mm->pgd)
 };
 const char* walk_status_name(WalkStatus s);
 
@@ -80,11 +81,28 @@ class PageTableWalker {
   virtual std::optional<uint64_t> direct_map_to_phys(uint64_t vaddr) const = 0;
   virtual std::optional<uint64_t> phys_to_direct_map(uint64_t paddr) const = 0;
   virtual std::optional<uint64_t> kernel_image_to_phys(uint64_t vaddr) const = 0;
+  // The kernel-image virtual address of paddr (x86_64: __START_KERNEL_map + paddr - phys_base;
+  // arm64: paddr + kimage_voffset) when paddr lies in the image ([_text, _end) when known).
+  virtual std::optional<uint64_t> phys_to_kernel_image(uint64_t paddr) const = 0;
   // The physical address of the top-level table this walker starts from.
   virtual uint64_t root() const = 0;
   virtual const TranslationConfig& config() const = 0;
-  // A walker over the same config but another root (a task's mm->pgd, as a physical address).
-  virtual std::unique_ptr<PageTableWalker> with_root(uint64_t root_paddr) const = 0;
+  // A walker over cfg and the same physical memory (the arch's constructor).
+  virtual std::unique_ptr<PageTableWalker> with_config(const TranslationConfig& cfg) const = 0;
+  // A walker over the same config but another root for every address (`vtop --root`).
+  std::unique_ptr<PageTableWalker> with_root(uint64_t root_paddr) const {
+    TranslationConfig c = config();
+    c.root = root_paddr;
+    return with_config(c);
+  }
+  // A walker whose user addresses go through user_root_paddr (a task's mm->pgd, physical);
+  // kernel addresses keep the kernel root. x86_64: one table maps both halves, so this only
+  // moves user addresses; arm64: TTBR0 gets the task's table, TTBR1 keeps swapper_pg_dir.
+  std::unique_ptr<PageTableWalker> with_user_root(uint64_t user_root_paddr) const {
+    TranslationConfig c = config();
+    c.user_root = user_root_paddr;
+    return with_config(c);
+  }
 };
 
 }  // namespace kdx

@@ -1,4 +1,4 @@
-// The numbers a page-table walker needs (page size, VA bits, root table, KASLR bases), and VMCOREINFO parsing helpers.
+// The numbers a page-table walker needs (page size, VA bits, root tables, KASLR bases).
 #pragma once
 
 #include <cstdint>
@@ -13,8 +13,9 @@
 
 namespace kdx {
 
-// Raw VMCOREINFO: "SYMBOL(swapper_pg_dir)" -> "ffff...", as the note spells them.
-using VmcoreinfoMap = std::map<std::string, std::string>;
+namespace dump {
+class Vmcoreinfo;
+}
 
 // Runtime (KASLR already applied) address of a vmlinux symbol, or nullopt when unknown.
 using SymbolLookup = std::function<std::optional<uint64_t>(std::string_view name)>;
@@ -35,6 +36,12 @@ struct TranslationConfig {
   unsigned va_bits_actual = 0;   // arm64: 64 - TCR_EL1_T1SZ (kernel half); 0 = same as va_bits
   unsigned pa_bits = 52;         // physical-address bits above this in an entry are reserved
   uint64_t root = 0;             // physical address of the top-level table for this space
+  // Physical address of the table that maps user addresses (a task's mm->pgd); 0 = none.
+  // x86_64: one table maps both halves, so a task's pgd is set as `root` too and user
+  // addresses without a user_root walk `root`. arm64: user addresses go through TTBR0, which
+  // only a task's mm->pgd fills (swapper_pg_dir is TTBR1's): without user_root the walker
+  // refuses them.
+  uint64_t user_root = 0;
   bool l5 = false;               // x86_64: 5-level paging (NUMBER(pgtable_l5_enabled))
 
   // x86_64
@@ -69,19 +76,7 @@ struct TranslationConfig {
   unsigned kernel_va_bits() const { return va_bits_actual ? va_bits_actual : va_bits; }
 };
 
-// Parsers for VMCOREINFO values. Each fails with Format naming the key when the key is
-// missing or its value does not parse.
-// SYMBOL(x)=hex without 0x; KERNELOFFSET=hex without 0x.
-Result<uint64_t> vmcoreinfo_hex(const VmcoreinfoMap& kv, const std::string& key);
-// NUMBER(x)=decimal (may be negative, stored two's complement) or 0x-prefixed hex.
-Result<uint64_t> vmcoreinfo_number(const VmcoreinfoMap& kv, const std::string& key);
-// Same, but nullopt when the key is absent (still fails when present and unparsable).
-Result<std::optional<uint64_t>> vmcoreinfo_optional_number(const VmcoreinfoMap& kv, const std::string& key);
-Result<std::optional<uint64_t>> vmcoreinfo_optional_hex(const VmcoreinfoMap& kv, const std::string& key);
-// Parses "KEY=VALUE\n" text (the VMCOREINFO note body) into a map; lines without '=' are
-// skipped. Never fails.
-VmcoreinfoMap parse_vmcoreinfo_text(std::string_view text);
 // OSRELEASE's "major.minor" as major*100+minor ("6.1.0-13-amd64" -> 601), or nullopt.
-std::optional<unsigned> vmcoreinfo_kernel_version(const VmcoreinfoMap& kv);
+std::optional<unsigned> vmcoreinfo_kernel_version(const dump::Vmcoreinfo& vi);
 
 }  // namespace kdx

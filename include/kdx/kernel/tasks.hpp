@@ -24,6 +24,15 @@ struct TaskInfo {
   int active_cpu = -1;
 };
 
+// A task's user address space as its mm_struct describes it (a member the layout does not
+// know stays 0).
+struct TaskMm {
+  uint64_t mm = 0;   // struct mm_struct *
+  uint64_t pgd = 0;  // mm->pgd: the top-level table, as a kernel (direct-map) address
+  uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0, start_brk = 0, brk = 0;
+  uint64_t start_stack = 0, arg_start = 0, arg_end = 0, env_start = 0, env_end = 0, mmap_base = 0;
+};
+
 // crash's state name for a task's __state / exit_state (include/linux/sched.h bits).
 std::string task_state_name(uint64_t state, uint64_t exit_state);
 
@@ -32,6 +41,9 @@ class TaskReader {
   TaskReader(VirtReader& mem, TypeLayout& layout) : mem_(mem), layout_(layout) {}
   // Reads one task_struct; fails when its pid/comm cannot be read.
   Result<TaskInfo> read_task(uint64_t addr);
+  // task->mm and its mm_struct (pgd, code/data/stack/argv bounds). Fails with NotPresent for
+  // a kernel thread (mm is NULL) and when mm or mm->pgd cannot be read.
+  Result<TaskMm> read_task_mm(uint64_t task_addr);
   // __per_cpu_offset[cpu]; fails when the symbol or array entry is unreadable.
   Result<uint64_t> per_cpu_offset(int cpu);
   // Address of per-CPU variable `name` on `cpu`.

@@ -10,6 +10,7 @@
 #include "kdx/arch/arch_backend.hpp"
 #include "kdx/arch/page_table_walker.hpp"
 #include "kdx/arch/translation_config.hpp"
+#include "kdx/dump/vmcoreinfo.hpp"
 #include "kdx/phys_reader.hpp"
 #include "kdx/virt_reader.hpp"
 
@@ -23,11 +24,11 @@ class KernelAddressSpace : public VirtReader {
   // phys must outlive this object.
   KernelAddressSpace(const ArchBackend& arch, PhysReader& phys, TranslationConfig cfg);
 
-  // The usual way in: builds the config from the dump's raw VMCOREINFO (reading KASLR'd
+  // The usual way in: builds the config from the dump's VMCOREINFO (reading KASLR'd
   // variables through phys; symbols may be empty) and the kernel's address space. Fails with
   // the config builder's Format error naming the missing/bad VMCOREINFO key.
   static Result<std::unique_ptr<KernelAddressSpace>> from_vmcoreinfo(const ArchBackend& arch, PhysReader& phys,
-                                                                     const VmcoreinfoMap& kv,
+                                                                     const dump::Vmcoreinfo& vi,
                                                                      const SymbolLookup& symbols = {});
 
   // Copies out.size() bytes from vaddr (tags stripped first); reads crossing pages translate
@@ -48,6 +49,9 @@ class KernelAddressSpace : public VirtReader {
   // Another address space over the same dump and config but rooted at root_paddr (e.g. a
   // task's mm->pgd converted to physical). Has its own cache.
   std::unique_ptr<KernelAddressSpace> with_root(uint64_t root_paddr) const;
+  // A task's view: user addresses through user_root_paddr (its mm->pgd as physical), kernel
+  // addresses through the kernel's tables. Has its own cache. This is what `rd -u` reads.
+  std::unique_ptr<KernelAddressSpace> with_user_root(uint64_t user_root_paddr) const;
 
   const ArchBackend& arch() const { return *arch_; }
   const TranslationConfig& config() const { return walker_->config(); }

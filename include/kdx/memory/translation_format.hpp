@@ -13,7 +13,7 @@ namespace kdx {
 // the page, the leaf entry's flags, and on failure a STOPPED line saying where and why.
 std::string format_translation_text(const Translation& t);
 
-// {"vaddr","paddr" (null when unmapped),"page_size","levels":[{"name","table","entry"}],
+// {"vaddr","paddr" (null when unmapped),"page_size","levels":[{"name","table","entry_addr","entry"}],
 //  "flags","region","error" (null when mapped)}. Addresses and entries are "0x..." strings
 // because 64-bit kernel addresses do not survive JSON readers that use doubles (jq).
 nlohmann::json translation_to_json(const Translation& t);
