@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "kdx/symbols/kaslr.hpp"
 #include "kdx/symbols/kernel_match.hpp"
 #include "kdx/unwind/arm64_unwinder.hpp"
@@ -24,6 +26,29 @@ class DwarfLayout : public kernel::TypeLayout {
 
  private:
   symbols::KernelSymbols& s_;
+};
+
+// TypeLayout for a dump without vmlinux: symbol addresses from the kernel's kallsyms.
+class KallsymsLayout : public kernel::TypeLayout {
+ public:
+  explicit KallsymsLayout(Target& t) : t_(t) {}
+  Result<uint64_t> member_offset(std::string_view type, std::string_view member) override {
+    return make_error(ErrorCode::NotPresent, "offset of {}.{} unknown: no vmlinux, types are unavailable (kallsyms only)",
+                      type, member);
+  }
+  Result<uint64_t> type_size(std::string_view type) override {
+    return make_error(ErrorCode::NotPresent, "size of {} unknown: no vmlinux, types are unavailable (kallsyms only)", type);
+  }
+  Result<uint64_t> symbol_address(std::string_view name) override {
+    const auto* k = t_.kallsyms();
+    if (!k) return make_error(ErrorCode::NotPresent, "no symbol {}: no vmlinux and no kallsyms", name);
+    auto h = k->lookup(name);
+    if (!h) return std::unexpected(h.error());
+    return h->address;
+  }
+
+ private:
+  Target& t_;
 };
 
 std::vector<uint8_t> words_to_bytes(const std::vector<uint64_t>& words) {
@@ -76,10 +101,36 @@ Result<std::unique_ptr<Target>> Target::open(std::unique_ptr<dump::Dump> dump,
     }
     t->dwarf_layout_ = std::make_unique<DwarfLayout>(*t->syms_);
   } else {
-    t->notes.push_back("no vmlinux: names come from VMCOREINFO and module kallsyms; no types or source lines");
+    t->dwarf_layout_ = std::make_unique<KallsymsLayout>(*t);
   }
   t->layout_ = std::make_unique<kernel::VmcoreinfoLayout>(*t->vmi_, t->dwarf_layout_.get());
   return t;
+}
+
+const symbols::KallsymsTable* Target::kallsyms() {
+  if (syms_) return nullptr;
+  if (!kallsyms_) {
+    kallsyms_ = [&]() -> Result<symbols::KallsymsTable> {
+      auto at = symbols::kallsyms_location(*vmi_);
+      if (!at) return std::unexpected(at.error());
+      auto m = memory();
+      if (!m) return std::unexpected(m.error());
+      // x86_64 SMP kernels store per-CPU symbols as absolute offsets (KALLSYMS_ABSOLUTE_PERCPU);
+      // VMCOREINFO's _stext decides when the hint is wrong.
+      return symbols::KallsymsTable::read(**m, *at, vmi_->symbol("_stext"), arch_name() == "x86_64");
+    }();
+    std::string line;
+    if (*kallsyms_)
+      line = fmt::format("no vmlinux: symbols come from the kernel's kallsyms in the dump ({}); types and source lines "
+                         "are unavailable (kallsyms only)",
+                         (*kallsyms_)->describe());
+    else
+      line = "no vmlinux, and the dump's kallsyms cannot be read (" + kallsyms_->error().to_string() +
+             "): only module symbols are named; types and source lines are unavailable";
+    notes.push_back(line);
+    if (on_degraded) on_degraded(line);
+  }
+  return *kallsyms_ ? &**kallsyms_ : nullptr;
 }
 
 std::string Target::arch_name() const { return arch_ ? std::string(arch_->name) : std::string("unknown"); }
@@ -204,6 +255,16 @@ std::optional<SymbolizedAddress> Target::symbolize(uint64_t addr) {
       return s;
     }
   }
+  if (const auto* k = kallsyms())
+    if (auto h = k->symbolize(addr)) {
+      SymbolizedAddress s;
+      s.function = h->name;
+      s.start = h->address;
+      s.offset = h->offset;
+      s.size = h->size;
+      s.source = "kallsyms";
+      return s;
+    }
   if (auto mods = modules()) {
     if (const auto* m = kernel::module_for_address(**mods, addr)) {
       SymbolizedAddress s;
@@ -226,6 +287,8 @@ std::optional<std::pair<uint64_t, uint64_t>> Target::lookup_symbol(std::string_v
     load_module_debug_info();
     if (auto h = syms_->lookup_symbol(name)) return std::make_pair(h->address, h->size);
   }
+  if (const auto* k = kallsyms())
+    if (auto h = k->lookup(name)) return std::make_pair(h->address, h->size);
   if (auto mods = modules())
     for (const auto& m : **mods)
       for (const auto& s : m.symbols)
@@ -241,6 +304,7 @@ bool Target::is_kernel_text(uint64_t addr) {
       if (h->module) return true;
     }
   }
+  if (const auto* k = kallsyms(); k && k->is_text(addr)) return true;
   if (auto mods = modules())
     if (const auto* m = kernel::module_for_address(**mods, addr)) {
       if (m->init_size && addr >= m->init_base && addr < m->init_base + m->init_size) return true;
@@ -271,14 +335,31 @@ Result<unwind::RegisterSet> Target::cpu_registers(int cpu) {
 const unwind::OrcTableSet* Target::orc() {
   if (orc_tried_) return orc_ ? &*orc_ : nullptr;
   orc_tried_ = true;
-  if (arch_name() != "x86_64" || !syms_) return nullptr;
+  if (arch_name() != "x86_64") return nullptr;
   auto fmt_r = unwind::orc_format_for_release(vmi_->osrelease().value_or(dump_->release()));
   auto format = fmt_r ? *fmt_r : unwind::OrcFormat::V1;
   unwind::OrcTableSet set;
-  auto vm = unwind::OrcTable::from_elf(syms_->debug_path(), kaslr_.value_or(0), format);
-  if (!vm && syms_->debug_path() != syms_->path()) vm = unwind::OrcTable::from_elf(syms_->path(), kaslr_.value_or(0), format);
-  if (vm) set.add(std::move(*vm));
-  else notes.push_back("unwind: no ORC tables in vmlinux (" + vm.error().message + "); using frame pointers and stack scanning");
+  if (syms_) {
+    auto vm = unwind::OrcTable::from_elf(syms_->debug_path(), kaslr_.value_or(0), format);
+    if (!vm && syms_->debug_path() != syms_->path()) vm = unwind::OrcTable::from_elf(syms_->path(), kaslr_.value_or(0), format);
+    if (vm) set.add(std::move(*vm));
+    else notes.push_back("unwind: no ORC tables in vmlinux (" + vm.error().message + "); using frame pointers and stack scanning");
+  } else if (const auto* k = kallsyms()) {
+    // No vmlinux: the kernel keeps its own ORC tables in memory for its unwinder; kallsyms
+    // names their bounds.
+    auto ip = k->lookup("__start_orc_unwind_ip"), ip_end = k->lookup("__stop_orc_unwind_ip");
+    auto orcs = k->lookup("__start_orc_unwind");
+    Result<unwind::OrcTable> vm = make_error(ErrorCode::NotPresent, "kallsyms has no __start_orc_unwind_ip/__stop_orc_unwind_ip/__start_orc_unwind");
+    auto m = memory();
+    if (ip && ip_end && orcs && m && ip_end->address > ip->address)
+      vm = unwind::OrcTable::from_memory(**m, ip->address, orcs->address, (ip_end->address - ip->address) / 4, format);
+    if (vm) {
+      set.add(std::move(*vm));
+      notes.push_back("unwind: vmlinux ORC tables read from the dump's memory (bounds from kallsyms)");
+    } else {
+      notes.push_back("unwind: no ORC tables (" + vm.error().message + "); using frame pointers and stack scanning");
+    }
+  }
   // Each module carries its own ORC tables in struct mod_arch_specific.
   if (auto mods = modules(); mods && mem_) {
     auto ip = layout_->member_offset("module", "arch.orc_unwind_ip");
