@@ -84,12 +84,12 @@ void compare_with_elf(const Case& c, kdx::symbols::KallsymsAddressMode want_mode
       EXPECT_TRUE(alias && alias->address == s.address)
           << kh->name << " (kallsyms) vs " << eh->name << " (ELF) at " << std::hex << s.address;
     }
-    // Inside the function: still the same symbol, the offset from its start.
-    if (eh->size > 2) {
-      auto mid = k->symbolize(s.address + eh->size / 2);
+    // Inside the symbol: still the same symbol, the offset from its start.
+    if (kh->size > 2) {
+      auto mid = k->symbolize(s.address + kh->size / 2);
       ASSERT_TRUE(mid);
       EXPECT_EQ(mid->address, s.address) << kh->name;
-      EXPECT_EQ(mid->offset, eh->size / 2);
+      EXPECT_EQ(mid->offset, kh->size / 2);
     }
     // Name -> address agrees for names the ELF table has once.
     if (auto e = (*ks)->lookup_symbol(s.name); e && e->address == s.address) by_name++;
@@ -113,27 +113,47 @@ TEST(KallsymsReal, Arm64SymbolsEqualVmlinuxElfSymbols) {
   compare_with_elf(arm(), kdx::symbols::KallsymsAddressMode::BaseRelative);
 }
 
-// "#N [sp] func+0x.. at pc [mod]" -> "func [mod]" per frame.
-std::vector<std::string> frame_names(const std::string& bt) {
-  std::vector<std::string> out;
-  static const std::regex re(R"(#\d+\s+\[[0-9a-f]+\] (\S+?)(\+0x[0-9a-f]+)? at [0-9a-f]+( \[\w+\])?)");
+struct BtFrame {
+  std::string name, module, pc;
+};
+
+// "#N [sp] func+0x.. at pc [mod]" per frame.
+std::vector<BtFrame> frames_of(const std::string& bt) {
+  std::vector<BtFrame> out;
+  static const std::regex re(R"(#\d+\s+\[[0-9a-f]+\] (\S+?)(\+0x[0-9a-f]+)? at ([0-9a-f]+)( \[\w+\])?)");
   std::istringstream in(bt);
   std::string line;
   std::smatch m;
   while (std::getline(in, line))
-    if (std::regex_search(line, m, re)) out.push_back(std::string(m[1]) + std::string(m[3]));
+    if (std::regex_search(line, m, re)) out.push_back({m[1], m[4], m[3]});
   return out;
 }
 
+// Same frames (same pcs), and the same names for every vmlinux frame. Module frames stay
+// unnamed without the vmlinux: listing modules needs struct module's layout (DWARF).
 void compare_bt(const Case& c) {
   if (!file_exists(c.dump) || !file_exists(c.vmlinux)) GTEST_SKIP() << c.arch << " fixtures absent";
   auto with = run_kdx("bt " + c.dump + " " + c.vmlinux);
   auto without = run_kdx("bt " + c.dump);
   ASSERT_TRUE(with.exit_code == 0 || with.exit_code == 1) << with.err;
   ASSERT_TRUE(without.exit_code == 0 || without.exit_code == 1) << without.err;
-  auto a = frame_names(with.out), b = frame_names(without.out);
-  EXPECT_GE(a.size(), 5u) << with.out;
-  EXPECT_EQ(a, b) << "with vmlinux:\n" << with.out << "\nwithout:\n" << without.out << without.err;
+  auto a = frames_of(with.out), b = frames_of(without.out);
+  ASSERT_GE(a.size(), 12u) << with.out;
+  ASSERT_EQ(a.size(), b.size()) << "with vmlinux:\n" << with.out << "\nwithout:\n" << without.out << without.err;
+  size_t named = 0, module_frames = 0;
+  for (size_t i = 0; i < a.size(); i++) {
+    EXPECT_EQ(a[i].pc, b[i].pc) << "frame " << i << "\n" << with.out << "\n" << without.out;
+    if (a[i].module.empty()) {
+      EXPECT_EQ(a[i].name, b[i].name) << "frame " << i << "\n" << with.out << "\n" << without.out;
+      named += a[i].name != "??";
+    } else {
+      EXPECT_EQ(b[i].name, "??") << "frame " << i;
+      module_frames++;
+    }
+  }
+  EXPECT_GE(named, 10u);
+  EXPECT_GE(module_frames, 2u);
+  EXPECT_EQ(with.exit_code, without.exit_code);
   // Said once, on stderr.
   size_t first = without.err.find("kallsyms only");
   EXPECT_NE(first, std::string::npos) << without.err;
@@ -170,10 +190,13 @@ TEST(KallsymsReal, SymReportAndDisWithoutVmlinux) {
   auto midv = run_kdx(fmt::format("sym {:x} {} {}", panic + 0x10, c.dump, c.vmlinux));
   EXPECT_TRUE(midv.out.rfind(mid.out.substr(0, mid.out.size() - 1), 0) == 0) << midv.out << " vs " << mid.out;
 
-  // A module address: from the module's own kallsyms.
-  auto mod = run_kdx("sym kdx_deref " + c.dump + " --json");
-  ASSERT_EQ(mod.exit_code, 0) << mod.err;
-  EXPECT_EQ(nlohmann::json::parse(mod.out)["module"], "kdxcrash");
+  // Module symbols need the module list, i.e. struct module's layout from the vmlinux: one line.
+  auto mod = run_kdx("sym kdx_deref " + c.dump);
+  EXPECT_EQ(mod.exit_code, 1) << mod.err;
+  EXPECT_TRUE(has(mod.err, "no symbol kdx_deref")) << mod.err;
+  auto modv = run_kdx("sym kdx_deref " + c.dump + " " + c.vmlinux + " --json");
+  ASSERT_EQ(modv.exit_code, 0) << modv.err;
+  EXPECT_EQ(nlohmann::json::parse(modv.out)["module"], "kdxcrash");
 
   // report: the crashing frames are named; the notes say kallsyms only.
   auto r = run_kdx("report " + c.dump);

@@ -304,7 +304,26 @@ bool Target::is_kernel_text(uint64_t addr) {
       if (h->module) return true;
     }
   }
-  if (const auto* k = kallsyms(); k && k->is_text(addr)) return true;
+  if (const auto* k = kallsyms()) {
+    if (k->is_text(addr)) return true;
+    // No vmlinux, so no struct module layout and no module list: code outside the image is
+    // recognised by its mapping, a present kernel page that is executable (module text,
+    // which the unwinders must be able to cross).
+    if (addr >> 63 && !k->symbolize(addr)) {
+      auto m = memory();
+      if (m) {
+        auto tr = (*m)->explain(addr);
+        if (tr.paddr) {
+          bool exec = true, user = false;
+          for (const auto& f : tr.flags) {
+            if (f == "NX" || f == "PXN") exec = false;
+            if (f == "USER" || f == "EL0") user = true;
+          }
+          if (exec && !user && tr.region != "direct map") return true;
+        }
+      }
+    }
+  }
   if (auto mods = modules())
     if (const auto* m = kernel::module_for_address(**mods, addr)) {
       if (m->init_size && addr >= m->init_base && addr < m->init_base + m->init_size) return true;

@@ -38,15 +38,16 @@ class ChunkReader {
       size_t old = buf_.size();
       buf_.resize(old + n);
       if (auto r = mem_.read_virt(start_ + old, std::span<uint8_t>(buf_.data() + old, n)); !r) {
-        // The chunk may reach into an unmapped page past the array: retry page by page.
-        buf_.resize(old);
-        uint64_t page_end = ((start_ + old) | 0xfff) + 1;
-        size_t m = size_t(std::min<uint64_t>(page_end - (start_ + old), limit_ - old));
-        buf_.resize(old + m);
-        if (auto r2 = mem_.read_virt(start_ + old, std::span<uint8_t>(buf_.data() + old, m)); !r2) {
-          buf_.resize(old);
-          return std::unexpected(r2.error());
+        // The chunk may reach past the array into memory that is not there: keep what lies
+        // before the first unreadable byte, and fail only when that is nothing.
+        uint64_t bad = r.error().address.value_or(start_ + old);
+        size_t m = bad > start_ + old && bad < start_ + old + n ? size_t(bad - (start_ + old)) : 0;
+        if (m) {
+          buf_.resize(old + m);
+          if (auto r2 = mem_.read_virt(start_ + old, std::span<uint8_t>(buf_.data() + old, m)); r2) continue;
         }
+        buf_.resize(old);
+        return std::unexpected(r.error());
       }
     }
     return buf_[pos];
@@ -278,10 +279,14 @@ Result<SymbolHit> KallsymsTable::symbolize(uint64_t addr) const {
   if (it == by_address_.begin())
     return error_at_address(ErrorCode::NotPresent, addr, "no kallsyms symbol at or below the address");
   uint64_t start = syms_[*(it - 1)].address;
-  // Among aliases: a text symbol, then a global one, then the first in table order.
+  // Among aliases: not a mapping symbol, a text symbol, a global one, then the first in table order.
   auto first = std::lower_bound(by_address_.begin(), it, start, [&](size_t j, uint64_t a) { return syms_[j].address < a; });
   size_t best = *first;
-  auto rank = [&](size_t j) { return (is_text_type(syms_[j].type) ? 2 : 0) + (std::isupper(uint8_t(syms_[j].type)) ? 1 : 0); };
+  // Mapping symbols ("$x", arm64's "__pi_$x") are never the name people want.
+  auto rank = [&](size_t j) {
+    return (syms_[j].name.find('$') == std::string::npos ? 4 : 0) + (is_text_type(syms_[j].type) ? 2 : 0) +
+           (std::isupper(uint8_t(syms_[j].type)) ? 1 : 0);
+  };
   for (auto p = first; p != it; ++p)
     if (rank(*p) > rank(best)) best = *p;
   return hit(best, addr);
