@@ -70,6 +70,25 @@ Result<std::unique_ptr<Target>> Target::open(std::unique_ptr<dump::Dump> dump,
   t->vmi_ = t->dump_->vmcoreinfo() ? t->dump_->vmcoreinfo() : &t->empty_vmi_;
   if (!t->dump_->vmcoreinfo()) t->notes.push_back("the dump has no VMCOREINFO: kernel structures need a vmlinux");
   if (t->syms_) {
+    // Identity first: a vmlinux of another kernel would otherwise fail later with a
+    // confusing KASLR disagreement.
+    const ArchBackend* vm_arch = find_arch(t->syms_->machine());
+    const ArchBackend* dump_arch = find_arch(dump::arch_name(t->dump_->arch()));
+    if (vm_arch && dump_arch && vm_arch != dump_arch) {
+      Error e{ErrorCode::Mismatch,
+              fmt::format("vmlinux does not match the dump: architecture {} (vmlinux) vs {} (dump)", vm_arch->name, dump_arch->name),
+              t->syms_->path(), {}, {}};
+      if (!t->opts_.force) return std::unexpected(e);
+      t->notes.push_back(e.message + " (--force: continuing)");
+    }
+    symbols::DumpKernelIdentity id;
+    id.osrelease = t->vmi_->osrelease();
+    if (!id.osrelease && !t->dump_->release().empty()) id.osrelease = t->dump_->release();
+    id.build_id = t->vmi_->build_id();
+    if (auto m = symbols::check_kernel_match(*t->syms_, id); !m) {
+      if (!t->opts_.force) return std::unexpected(m.error());
+      t->notes.push_back(m.error().message + " (--force: continuing)");
+    }
     // VMCOREINFO's KERNELOFFSET, cross-checked against (or else derived from) its SYMBOL()s.
     // Only SYMBOL()s that are addresses inside the kernel image: some are not (mem_section
     // is the value of the pointer with SPARSEMEM_EXTREME, prb's target is data).
@@ -91,14 +110,6 @@ Result<std::unique_ptr<Target>> Target::open(std::unique_ptr<dump::Dump> dump,
   }
   if (t->syms_) {
     if (t->kaslr_) t->syms_->set_kaslr_offset(*t->kaslr_);
-    symbols::DumpKernelIdentity id;
-    id.osrelease = t->vmi_->osrelease();
-    if (!id.osrelease && !t->dump_->release().empty()) id.osrelease = t->dump_->release();
-    id.build_id = t->vmi_->build_id();
-    if (auto m = symbols::check_kernel_match(*t->syms_, id); !m) {
-      if (!t->opts_.force) return std::unexpected(m.error());
-      t->notes.push_back(m.error().message + " (--force: continuing)");
-    }
     t->dwarf_layout_ = std::make_unique<DwarfLayout>(*t->syms_);
   } else {
     t->dwarf_layout_ = std::make_unique<KallsymsLayout>(*t);
