@@ -14,6 +14,22 @@ namespace kdx::symbols {
 namespace {
 
 constexpr int kMaxDepth = 8;
+
+// The symbolizer for pointer values, set while one object is printed.
+thread_local const KernelSymbols* t_symbols = nullptr;
+struct SymbolsScope {
+  explicit SymbolsScope(const KernelSymbols* s) { t_symbols = s; }
+  ~SymbolsScope() { t_symbols = nullptr; }
+};
+
+// gdb's "print symbol": a pointer into a known symbol prints as "0x... <name+off>".
+std::string pointer_text(uint64_t v) {
+  std::string out = fmt::format("{:#x}", v);
+  if (!v || !t_symbols) return out;
+  auto h = t_symbols->symbolize(v);
+  if (!h || (h->size && h->offset >= h->size)) return out;
+  return h->offset ? fmt::format("{} <{}+{}>", out, h->name, h->offset) : fmt::format("{} <{}>", out, h->name);
+}
 constexpr uint64_t kMaxArray = 32;
 
 uint64_t load(std::span<const uint8_t> b, uint64_t off, uint64_t size) {
@@ -68,7 +84,7 @@ std::string value_of(Dwarf_Die* type, std::span<const uint8_t> b, uint64_t off, 
     case DW_TAG_union_type:
       return aggregate(&t, b, off, depth);
     case DW_TAG_pointer_type:
-      return fmt::format("{:#x}", load(b, off, 8));
+      return pointer_text(load(b, off, 8));
     case DW_TAG_enumeration_type: {
       uint64_t v = load(b, off, size);
       Dwarf_Die e;
@@ -129,6 +145,7 @@ Result<std::string> KernelSymbols::format_object(std::string_view kind, std::str
   std::string typedef_name;
   auto die = impl_->find_type(type, &typedef_name, kind);
   if (!die) return std::unexpected(die.error());
+  SymbolsScope scope(this);
   Dwarf_Die s = strip_typedefs(*die);
   std::string label = typedef_name.empty() ? std::string(kind.empty() ? "struct" : kind) + " " + std::string(type)
                                            : typedef_name;
@@ -147,6 +164,7 @@ Result<std::string> KernelSymbols::format_member_values(std::string_view kind, s
   int tag = dwarf_tag(&s);
   if (tag != DW_TAG_structure_type && tag != DW_TAG_union_type)
     return make_error(ErrorCode::Usage, "{} is not a struct or union: it has no members", type);
+  SymbolsScope scope(this);
   std::string out;
   for (const auto& name : members) {
     auto m = find_member_path(&s, type, name);
