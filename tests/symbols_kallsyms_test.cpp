@@ -196,6 +196,24 @@ TEST(Kallsyms, CorruptTablesFailCleanly) {
     EXPECT_EQ(t.error().code, ErrorCode::Corrupt);
   }
   {
+    // A token table whose tokens are huge: names are bounded, never expanded without limit.
+    FakeVirtMemory mem;
+    auto at = b.write(mem);
+    std::string big(3000, 'A');
+    uint64_t t = 0xffffffff84000000ull;
+    mem.write(t, big.data(), big.size());
+    mem.put<uint8_t>(t + big.size(), 0);
+    at.token_table = t;
+    at.token_index = t + 4096;
+    std::vector<uint16_t> index(256, 0);
+    index[1] = 3500;  // so the table is taken to be ~3.7 KB long
+    mem.write(at.token_index, index.data(), 512);
+    auto r = KallsymsTable::read(mem, at, kBase, true);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::Corrupt);
+    EXPECT_NE(r.error().message.find("longer than any symbol name"), std::string::npos) << r.error().message;
+  }
+  {
     FakeVirtMemory mem;
     auto at = b.write(mem);
     at.token_table = 0xffffffff90000000ull;  // not in memory

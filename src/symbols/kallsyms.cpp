@@ -14,6 +14,7 @@ namespace {
 constexpr uint32_t kMaxSymbols = 4u << 20;         // a distro kernel has ~200k
 constexpr uint64_t kMaxNamesBytes = 64ull << 20;
 constexpr uint64_t kMaxTokenTableBytes = 64 * 1024;  // 256 tokens, each shorter than a name
+constexpr size_t kMaxNameLen = 1024;                 // KSYM_NAME_LEN is 512 since 6.1 (128 before)
 
 const char* mode_name(KallsymsAddressMode m) {
   switch (m) {
@@ -122,6 +123,9 @@ Result<KallsymsTable> KallsymsTable::read(VirtReader& mem, const KallsymsLocatio
                                             idx[i]));
       if (*c == 0) break;
       tokens[i].push_back(char(*c));
+      if (tokens[i].size() > kMaxNameLen)
+        return error_at_address(ErrorCode::Corrupt, at.token_table + idx[i],
+                                fmt::format("kallsyms token {} is longer than any symbol name", i));
     }
   }
 
@@ -130,6 +134,9 @@ Result<KallsymsTable> KallsymsTable::read(VirtReader& mem, const KallsymsLocatio
   uint64_t names_limit = kMaxNamesBytes;
   for (auto next : {at.markers, std::optional<uint64_t>(at.token_table), std::optional<uint64_t>(at.token_index)})
     if (next && *next > at.names) names_limit = std::min(names_limit, *next - at.names);
+  if (names_limit < 2ull * n)
+    return error_at_address(ErrorCode::Corrupt, at.num_syms,
+                            fmt::format("kallsyms_num_syms is {} but kallsyms_names has room for {} bytes", n, names_limit));
   ChunkReader names(mem, at.names, names_limit);
   std::vector<KallsymsSymbol> syms(n);
   uint64_t pos = 0;
@@ -151,6 +158,9 @@ Result<KallsymsTable> KallsymsTable::read(VirtReader& mem, const KallsymsLocatio
       auto t = names.byte(pos++);
       if (!t) return std::unexpected(t.error());
       full += tokens[*t];
+      if (full.size() > kMaxNameLen)
+        return error_at_address(ErrorCode::Corrupt, at.names + pos - 1,
+                                fmt::format("kallsyms symbol {} expands past {} characters", i, kMaxNameLen));
     }
     if (full.size() < 2)
       return error_at_address(ErrorCode::Corrupt, at.names + pos - len,
