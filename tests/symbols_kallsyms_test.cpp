@@ -103,8 +103,9 @@ Builder sample() {
       {"Dfixed_percpu_data", 0x0},
       {"T_text", kBase},
       {"T_stext", kBase},
-      {"tkdx_local_fn", kBase + 0x100},
-      {"Tkdx_global_fn", kBase + 0x100},  // alias: the global text symbol wins
+      {"t$x", kBase + 0x100},             // a mapping symbol: never the answer
+      {"tkdx_local_fn", kBase + 0x100},   // aliases: the first in table order wins, as
+      {"Tkdx_global_fn", kBase + 0x100},  // scripts/kallsyms.c sorted them by preference
       {"Tkdx_next_fn", kBase + 0x180},
       {"T" + std::string(150, 'x'), kBase + 0x200},  // 6.1 "big" symbol: two length bytes
       {"T_etext", kBase + 0x300},
@@ -120,16 +121,17 @@ TEST(Kallsyms, DecodesAbsolutePercpuTable) {
   auto t = KallsymsTable::read(mem, at, kBase, true);
   ASSERT_TRUE(t) << t.error().to_string();
   EXPECT_EQ(t->mode(), KallsymsAddressMode::BaseRelativeAbsolutePercpu);
-  ASSERT_EQ(t->size(), 11u);
-  EXPECT_EQ(t->symbols()[7].name, std::string(150, 'x'));
-  EXPECT_EQ(t->symbols()[7].type, 'T');
+  ASSERT_EQ(t->size(), 12u);
+  EXPECT_EQ(t->symbols()[8].name, std::string(150, 'x'));
+  EXPECT_EQ(t->symbols()[8].type, 'T');
 
   auto h = t->symbolize(kBase + 0x105);
   ASSERT_TRUE(h) << h.error().to_string();
-  EXPECT_EQ(h->name, "kdx_global_fn");
+  EXPECT_EQ(h->name, "kdx_local_fn");
   EXPECT_EQ(h->offset, 5u);
   EXPECT_EQ(h->size, 0x80u);
-  EXPECT_EQ(h->type_char, 'T');
+  EXPECT_EQ(h->type_char, 't');
+  EXPECT_EQ(t->lookup("kdx_global_fn")->address, kBase + 0x100);
   EXPECT_EQ(t->symbolize(kBase + 0x2ff)->name, std::string(150, 'x'));
   EXPECT_EQ(t->symbolize(kBase + 0x450)->name, "kdx_data");
 
@@ -183,7 +185,7 @@ TEST(Kallsyms, CorruptTablesFailCleanly) {
     mem.put<uint32_t>(at.num_syms, 0xffffffffu);
     EXPECT_EQ(KallsymsTable::read(mem, at, kBase, true).error().code, ErrorCode::Corrupt);
     // More symbols than the names array holds: runs into the markers, then the token table.
-    mem.put<uint32_t>(at.num_syms, 12);
+    mem.put<uint32_t>(at.num_syms, 13);
     auto more = KallsymsTable::read(mem, at, kBase, true);
     ASSERT_FALSE(more);
   }

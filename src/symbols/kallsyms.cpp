@@ -289,16 +289,16 @@ Result<SymbolHit> KallsymsTable::symbolize(uint64_t addr) const {
   if (it == by_address_.begin())
     return error_at_address(ErrorCode::NotPresent, addr, "no kallsyms symbol at or below the address");
   uint64_t start = syms_[*(it - 1)].address;
-  // Among aliases: not a mapping symbol, a text symbol, a global one, then the first in table order.
+  // Among aliases, the first in table order: scripts/kallsyms.c already sorted them by
+  // preference (strong before weak, not linker-script provided, fewer leading underscores),
+  // which is what the kernel's %pS prints. Mapping symbols ("$x", arm64's "__pi_$x") last.
   auto first = std::lower_bound(by_address_.begin(), it, start, [&](size_t j, uint64_t a) { return syms_[j].address < a; });
   size_t best = *first;
-  // Mapping symbols ("$x", arm64's "__pi_$x") are never the name people want.
-  auto rank = [&](size_t j) {
-    return (syms_[j].name.find('$') == std::string::npos ? 4 : 0) + (is_text_type(syms_[j].type) ? 2 : 0) +
-           (std::isupper(uint8_t(syms_[j].type)) ? 1 : 0);
-  };
   for (auto p = first; p != it; ++p)
-    if (rank(*p) > rank(best)) best = *p;
+    if (syms_[*p].name.find('$') == std::string::npos) {
+      best = *p;
+      break;
+    }
   return hit(best, addr);
 }
 

@@ -60,7 +60,8 @@ class KallsymsTable {
   std::string describe() const;
 
   // Address -> the symbol containing it, as the kernel's kallsyms_lookup() does: the last
-  // symbol at or below addr (aliases: a text symbol, then a global one, then the first), size =
+  // symbol at or below addr (aliases: the first in table order, which the kernel sorted by
+  // preference, mapping symbols like "$x" last), size =
   // distance to the next higher address. Only addresses inside the kernel image ([_text or the
   // first non-per-CPU symbol, _end]) are answered. Fails with NotPresent.
   Result<SymbolHit> symbolize(uint64_t addr) const;
