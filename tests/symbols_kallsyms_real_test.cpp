@@ -131,17 +131,18 @@ std::vector<BtFrame> frames_of(const std::string& bt) {
 
 // Same frames (same pcs), and the same names for every vmlinux frame. Module frames stay
 // unnamed without the vmlinux: listing modules needs struct module's layout (DWARF).
-void compare_bt(const Case& c) {
+void compare_bt(const Case& c, bool prefix = false) {
   if (!file_exists(c.dump) || !file_exists(c.vmlinux)) GTEST_SKIP() << c.arch << " fixtures absent";
   auto with = run_kdx("bt " + c.dump + " " + c.vmlinux);
   auto without = run_kdx("bt " + c.dump);
   ASSERT_TRUE(with.exit_code == 0 || with.exit_code == 1) << with.err;
   ASSERT_TRUE(without.exit_code == 0 || without.exit_code == 1) << without.err;
   auto a = frames_of(with.out), b = frames_of(without.out);
-  ASSERT_GE(a.size(), 12u) << with.out;
-  ASSERT_EQ(a.size(), b.size()) << "with vmlinux:\n" << with.out << "\nwithout:\n" << without.out << without.err;
+  ASSERT_GE(a.size(), 8u) << with.out;
+  if (prefix) ASSERT_LE(b.size(), a.size());
+  else ASSERT_EQ(a.size(), b.size()) << "with vmlinux:\n" << with.out << "\nwithout:\n" << without.out << without.err;
   size_t named = 0, module_frames = 0;
-  for (size_t i = 0; i < a.size(); i++) {
+  for (size_t i = 0; i < b.size(); i++) {
     EXPECT_EQ(a[i].pc, b[i].pc) << "frame " << i << "\n" << with.out << "\n" << without.out;
     if (a[i].module.empty()) {
       EXPECT_EQ(a[i].name, b[i].name) << "frame " << i << "\n" << with.out << "\n" << without.out;
@@ -151,17 +152,33 @@ void compare_bt(const Case& c) {
       module_frames++;
     }
   }
-  EXPECT_GE(named, 10u);
-  EXPECT_GE(module_frames, 2u);
-  EXPECT_EQ(with.exit_code, without.exit_code);
+  EXPECT_GE(named, 6u);
+  if (!prefix) {
+    EXPECT_EQ(with.exit_code, without.exit_code);
+  }
+  if (c.dump.find("/null/") != std::string::npos) {
+    EXPECT_GE(module_frames, 2u);  // kdx_deref, ...
+  }
   // Said once, on stderr.
   size_t first = without.err.find("kallsyms only");
   EXPECT_NE(first, std::string::npos) << without.err;
   EXPECT_EQ(without.err.find("kallsyms only", first + 1), std::string::npos) << without.err;
 }
 
-TEST(KallsymsReal, X86_64BtNamesTheSameFramesWithoutVmlinux) { compare_bt(x86()); }
-TEST(KallsymsReal, Arm64BtNamesTheSameFramesWithoutVmlinux) { compare_bt(arm()); }
+TEST(KallsymsReal, X86_64BtNamesTheSameFramesWithoutVmlinux) {
+  compare_bt(x86());
+  for (const char* s : {"timer_fault", "hrtimer_uaf", "panic", "sysrq", "kthread_fault"}) {
+    SCOPED_TRACE(s);
+    compare_bt({"x86_64", testdata_path(std::string("x86_64/") + s + "/vmcore-d31.kdump"), testdata_path("x86_64/vmlinux.xz")});
+  }
+}
+TEST(KallsymsReal, Arm64BtNamesTheSameFramesWithoutVmlinux) {
+  compare_bt(arm());
+  compare_bt({"arm64", testdata_path("arm64/smp_null/vmcore-qemu-zlib.flat"), testdata_path("arm64/vmlinux.xz")});
+  // The timer interrupt ran on the IRQ stack: without the active task's stack (task_struct's
+  // layout) the walk stops where it would cross to it, every frame up to there the same.
+  compare_bt({"arm64", testdata_path("arm64/hrtimer_uaf/vmcore-qemu-zlib.flat"), testdata_path("arm64/vmlinux.xz")}, true);
+}
 
 TEST(KallsymsReal, SymReportAndDisWithoutVmlinux) {
   Case c = x86();

@@ -433,7 +433,10 @@ Result<unwind::WalkResult> Target::walk(const unwind::RegisterSet& regs, bool pc
   bool on_known = false;
   for (const auto& s : o.stacks)
     if (sp && s.contains(*sp)) on_known = true;
-  if (!on_known) o.stacks.clear();  // unknown stack: only "sp must grow" applies
+  // Unknown stack, or the task's stack unknown (no vmlinux: finding the active task needs
+  // task_struct's layout) so the walk could not cross from an IRQ stack to it: only
+  // "sp must grow" applies.
+  if (!on_known || !stack_base) o.stacks.clear();
   if (arm) {
     unwind::Arm64UnwindConfig c;
     c.kernel_pac_mask = vmi_->number_u64("KERNELPACMASK").value_or(0);
