@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "kdx/symbols/kaslr.hpp"
 #include "kdx/symbols/kernel_match.hpp"
 #include "kdx/unwind/arm64_unwinder.hpp"
@@ -26,6 +28,29 @@ class DwarfLayout : public kernel::TypeLayout {
   symbols::KernelSymbols& s_;
 };
 
+// TypeLayout for a dump without vmlinux: symbol addresses from the kernel's kallsyms.
+class KallsymsLayout : public kernel::TypeLayout {
+ public:
+  explicit KallsymsLayout(Target& t) : t_(t) {}
+  Result<uint64_t> member_offset(std::string_view type, std::string_view member) override {
+    return make_error(ErrorCode::NotPresent, "offset of {}.{} unknown: no vmlinux, types are unavailable (kallsyms only)",
+                      type, member);
+  }
+  Result<uint64_t> type_size(std::string_view type) override {
+    return make_error(ErrorCode::NotPresent, "size of {} unknown: no vmlinux, types are unavailable (kallsyms only)", type);
+  }
+  Result<uint64_t> symbol_address(std::string_view name) override {
+    const auto* k = t_.kallsyms();
+    if (!k) return make_error(ErrorCode::NotPresent, "no symbol {}: no vmlinux and no kallsyms", name);
+    auto h = k->lookup(name);
+    if (!h) return std::unexpected(h.error());
+    return h->address;
+  }
+
+ private:
+  Target& t_;
+};
+
 std::vector<uint8_t> words_to_bytes(const std::vector<uint64_t>& words) {
   std::vector<uint8_t> b(words.size() * 8);
   std::memcpy(b.data(), words.data(), b.size());
@@ -45,6 +70,25 @@ Result<std::unique_ptr<Target>> Target::open(std::unique_ptr<dump::Dump> dump,
   t->vmi_ = t->dump_->vmcoreinfo() ? t->dump_->vmcoreinfo() : &t->empty_vmi_;
   if (!t->dump_->vmcoreinfo()) t->notes.push_back("the dump has no VMCOREINFO: kernel structures need a vmlinux");
   if (t->syms_) {
+    // Identity first: a vmlinux of another kernel would otherwise fail later with a
+    // confusing KASLR disagreement.
+    const ArchBackend* vm_arch = find_arch(t->syms_->machine());
+    const ArchBackend* dump_arch = find_arch(dump::arch_name(t->dump_->arch()));
+    if (vm_arch && dump_arch && vm_arch != dump_arch) {
+      Error e{ErrorCode::Mismatch,
+              fmt::format("vmlinux does not match the dump: architecture {} (vmlinux) vs {} (dump)", vm_arch->name, dump_arch->name),
+              t->syms_->path(), {}, {}};
+      if (!t->opts_.force) return std::unexpected(e);
+      t->notes.push_back(e.message + " (--force: continuing)");
+    }
+    symbols::DumpKernelIdentity id;
+    id.osrelease = t->vmi_->osrelease();
+    if (!id.osrelease && !t->dump_->release().empty()) id.osrelease = t->dump_->release();
+    id.build_id = t->vmi_->build_id();
+    if (auto m = symbols::check_kernel_match(*t->syms_, id); !m) {
+      if (!t->opts_.force) return std::unexpected(m.error());
+      t->notes.push_back(m.error().message + " (--force: continuing)");
+    }
     // VMCOREINFO's KERNELOFFSET, cross-checked against (or else derived from) its SYMBOL()s.
     // Only SYMBOL()s that are addresses inside the kernel image: some are not (mem_section
     // is the value of the pointer with SPARSEMEM_EXTREME, prb's target is data).
@@ -66,20 +110,38 @@ Result<std::unique_ptr<Target>> Target::open(std::unique_ptr<dump::Dump> dump,
   }
   if (t->syms_) {
     if (t->kaslr_) t->syms_->set_kaslr_offset(*t->kaslr_);
-    symbols::DumpKernelIdentity id;
-    id.osrelease = t->vmi_->osrelease();
-    if (!id.osrelease && !t->dump_->release().empty()) id.osrelease = t->dump_->release();
-    id.build_id = t->vmi_->build_id();
-    if (auto m = symbols::check_kernel_match(*t->syms_, id); !m) {
-      if (!t->opts_.force) return std::unexpected(m.error());
-      t->notes.push_back(m.error().message + " (--force: continuing)");
-    }
     t->dwarf_layout_ = std::make_unique<DwarfLayout>(*t->syms_);
   } else {
-    t->notes.push_back("no vmlinux: names come from VMCOREINFO and module kallsyms; no types or source lines");
+    t->dwarf_layout_ = std::make_unique<KallsymsLayout>(*t);
   }
   t->layout_ = std::make_unique<kernel::VmcoreinfoLayout>(*t->vmi_, t->dwarf_layout_.get());
   return t;
+}
+
+const symbols::KallsymsTable* Target::kallsyms() {
+  if (syms_) return nullptr;
+  if (!kallsyms_) {
+    kallsyms_ = [&]() -> Result<symbols::KallsymsTable> {
+      auto at = symbols::kallsyms_location(*vmi_);
+      if (!at) return std::unexpected(at.error());
+      auto m = memory();
+      if (!m) return std::unexpected(m.error());
+      // x86_64 SMP kernels store per-CPU symbols as absolute offsets (KALLSYMS_ABSOLUTE_PERCPU);
+      // VMCOREINFO's _stext decides when the hint is wrong.
+      return symbols::KallsymsTable::read(**m, *at, vmi_->symbol("_stext"), arch_name() == "x86_64");
+    }();
+    std::string line;
+    if (*kallsyms_)
+      line = fmt::format("no vmlinux: symbols come from the kernel's kallsyms in the dump ({}); types and source lines "
+                         "are unavailable (kallsyms only)",
+                         (*kallsyms_)->describe());
+    else
+      line = "no vmlinux, and the dump's kallsyms cannot be read (" + kallsyms_->error().to_string() +
+             "): only module symbols are named; types and source lines are unavailable";
+    notes.push_back(line);
+    if (on_degraded) on_degraded(line);
+  }
+  return *kallsyms_ ? &**kallsyms_ : nullptr;
 }
 
 std::string Target::arch_name() const { return arch_ ? std::string(arch_->name) : std::string("unknown"); }
@@ -203,6 +265,16 @@ std::optional<SymbolizedAddress> Target::symbolize(uint64_t addr) {
       return s;
     }
   }
+  if (const auto* k = kallsyms())
+    if (auto h = k->symbolize(addr)) {
+      SymbolizedAddress s;
+      s.function = h->name;
+      s.start = h->address;
+      s.offset = h->offset;
+      s.size = h->size;
+      s.source = "kallsyms";
+      return s;
+    }
   if (auto mods = modules()) {
     if (const auto* m = kernel::module_for_address(**mods, addr)) {
       SymbolizedAddress s;
@@ -225,6 +297,8 @@ std::optional<std::pair<uint64_t, uint64_t>> Target::lookup_symbol(std::string_v
     load_module_debug_info();
     if (auto h = syms_->lookup_symbol(name)) return std::make_pair(h->address, h->size);
   }
+  if (const auto* k = kallsyms())
+    if (auto h = k->lookup(name)) return std::make_pair(h->address, h->size);
   if (auto mods = modules())
     for (const auto& m : **mods)
       for (const auto& s : m.symbols)
@@ -238,6 +312,26 @@ bool Target::is_kernel_text(uint64_t addr) {
       char c = h->type_char;
       if (c == 'T' || c == 't' || c == 'W' || c == 'w') return true;
       if (h->module) return true;
+    }
+  }
+  if (const auto* k = kallsyms()) {
+    if (k->is_text(addr)) return true;
+    // No vmlinux, so no struct module layout and no module list: code outside the image is
+    // recognised by its mapping, a present kernel page that is executable (module text,
+    // which the unwinders must be able to cross).
+    if (addr >> 63 && !k->symbolize(addr)) {
+      auto m = memory();
+      if (m) {
+        auto tr = (*m)->explain(addr);
+        if (tr.paddr) {
+          bool exec = true, user = false;
+          for (const auto& f : tr.flags) {
+            if (f == "NX" || f == "PXN") exec = false;
+            if (f == "USER" || f == "EL0") user = true;
+          }
+          if (exec && !user && tr.region != "direct map") return true;
+        }
+      }
     }
   }
   if (auto mods = modules())
@@ -270,14 +364,31 @@ Result<unwind::RegisterSet> Target::cpu_registers(int cpu) {
 const unwind::OrcTableSet* Target::orc() {
   if (orc_tried_) return orc_ ? &*orc_ : nullptr;
   orc_tried_ = true;
-  if (arch_name() != "x86_64" || !syms_) return nullptr;
+  if (arch_name() != "x86_64") return nullptr;
   auto fmt_r = unwind::orc_format_for_release(vmi_->osrelease().value_or(dump_->release()));
   auto format = fmt_r ? *fmt_r : unwind::OrcFormat::V1;
   unwind::OrcTableSet set;
-  auto vm = unwind::OrcTable::from_elf(syms_->debug_path(), kaslr_.value_or(0), format);
-  if (!vm && syms_->debug_path() != syms_->path()) vm = unwind::OrcTable::from_elf(syms_->path(), kaslr_.value_or(0), format);
-  if (vm) set.add(std::move(*vm));
-  else notes.push_back("unwind: no ORC tables in vmlinux (" + vm.error().message + "); using frame pointers and stack scanning");
+  if (syms_) {
+    auto vm = unwind::OrcTable::from_elf(syms_->debug_path(), kaslr_.value_or(0), format);
+    if (!vm && syms_->debug_path() != syms_->path()) vm = unwind::OrcTable::from_elf(syms_->path(), kaslr_.value_or(0), format);
+    if (vm) set.add(std::move(*vm));
+    else notes.push_back("unwind: no ORC tables in vmlinux (" + vm.error().message + "); using frame pointers and stack scanning");
+  } else if (const auto* k = kallsyms()) {
+    // No vmlinux: the kernel keeps its own ORC tables in memory for its unwinder; kallsyms
+    // names their bounds.
+    auto ip = k->lookup("__start_orc_unwind_ip"), ip_end = k->lookup("__stop_orc_unwind_ip");
+    auto orcs = k->lookup("__start_orc_unwind");
+    Result<unwind::OrcTable> vm = make_error(ErrorCode::NotPresent, "kallsyms has no __start_orc_unwind_ip/__stop_orc_unwind_ip/__start_orc_unwind");
+    auto m = memory();
+    if (ip && ip_end && orcs && m && ip_end->address > ip->address)
+      vm = unwind::OrcTable::from_memory(**m, ip->address, orcs->address, (ip_end->address - ip->address) / 4, format);
+    if (vm) {
+      set.add(std::move(*vm));
+      notes.push_back("unwind: vmlinux ORC tables read from the dump's memory (bounds from kallsyms)");
+    } else {
+      notes.push_back("unwind: no ORC tables (" + vm.error().message + "); using frame pointers and stack scanning");
+    }
+  }
   // Each module carries its own ORC tables in struct mod_arch_specific.
   if (auto mods = modules(); mods && mem_) {
     auto ip = layout_->member_offset("module", "arch.orc_unwind_ip");
@@ -321,7 +432,10 @@ Result<unwind::WalkResult> Target::walk(const unwind::RegisterSet& regs, bool pc
   bool on_known = false;
   for (const auto& s : o.stacks)
     if (sp && s.contains(*sp)) on_known = true;
-  if (!on_known) o.stacks.clear();  // unknown stack: only "sp must grow" applies
+  // Unknown stack, or the task's stack unknown (no vmlinux: finding the active task needs
+  // task_struct's layout) so the walk could not cross from an IRQ stack to it: only
+  // "sp must grow" applies.
+  if (!on_known || !stack_base) o.stacks.clear();
   if (arm) {
     unwind::Arm64UnwindConfig c;
     c.kernel_pac_mask = vmi_->number_u64("KERNELPACMASK").value_or(0);

@@ -37,7 +37,22 @@ class LayoutCommand : public Command {
     }
     session.add_files(files);
     if (hex_ && decimal_) return report_error(Error{ErrorCode::Usage, "-d and -x are mutually exclusive", {}, {}, {}});
-    if (obj) return print_object(session, *obj);
+    // crash's `struct NAME.member[,member...]`.
+    if (kind_ != std::string_view("whatis"))
+      if (auto dot = name_.find('.'); dot != std::string::npos) {
+        type_ = name_.substr(0, dot);
+        std::string list = name_.substr(dot + 1);
+        for (size_t p = 0;;) {
+          size_t c = list.find(',', p);
+          members_.push_back(list.substr(p, c == std::string::npos ? std::string::npos : c - p));
+          if (c == std::string::npos) break;
+          p = c + 1;
+        }
+        for (const auto& m : members_)
+          if (m.empty()) return report_error(Error{ErrorCode::Usage, fmt::format("'{}': empty member name", name_), {}, {}, {}});
+        name_ = type_;
+      }
+    if (obj && !(offsets_ && !members_.empty())) return print_object(session, *obj);
     auto ks = open_vmlinux_from(session.files);
     if (!ks) return report_error(ks.error());
     std::string_view kind = kind_;
@@ -52,7 +67,8 @@ class LayoutCommand : public Command {
       }
       kind = "";
     }
-    auto text = (*ks)->format_layout(kind, name_, offsets_, hex_);
+    auto text = members_.empty() ? (*ks)->format_layout(kind, name_, offsets_, hex_)
+                                 : (*ks)->format_member_layout(kind, name_, members_, hex_);
     if (!text) return report_error(text.error());
     fmt::print("{}", *text);
     return kExitOk;
@@ -63,20 +79,22 @@ class LayoutCommand : public Command {
     auto t = session.target();
     if (!t) return report_error(t.error());
     auto* ks = (*t)->symbols();
-    if (!ks) return report_error(Error{ErrorCode::Usage, "struct NAME ADDR needs the vmlinux for the type", {}, {}, {}});
+    if (!ks) return report_error(Error{ErrorCode::Usage, "struct NAME ADDR needs the vmlinux: without it, types are unavailable (kallsyms only)", {}, {}, {}});
     auto size = ks->type_size(name_);
     if (!size) return report_error(size.error());
+    if (*size > (16u << 20)) return report_error(Error{ErrorCode::Usage, fmt::format("{} is {} bytes: too big to print", name_, *size), {}, {}, {}});
     auto mem = (*t)->memory();
     if (!mem) return report_error(mem.error());
     std::vector<uint8_t> bytes(*size);
     if (auto r = (*mem)->read_virt(addr, bytes); !r) return report_error(r.error());
-    auto text = ks->format_object(kind_, name_, bytes);
+    auto text = members_.empty() ? ks->format_object(kind_, name_, bytes) : ks->format_member_values(kind_, name_, members_, bytes);
     if (!text) return report_error(text.error());
     fmt::print("{}", *text);
     return kExitOk;
   }
   const char* kind_;
-  std::string name_;
+  std::string name_, type_;
+  std::vector<std::string> members_;  // NAME.m1,m2
   std::vector<std::string> files_;
   bool offsets_ = false, hex_ = false, decimal_ = false;
 };

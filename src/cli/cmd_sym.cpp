@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "kdx/analysis/target.hpp"
 #include "kdx/exit_codes.hpp"
 #include "kdx/symbols/kernel_symbols.hpp"
 #include "session.hpp"
@@ -28,7 +29,9 @@ class SymCommand : public Command {
     sub.add_option("--modules-dir", modules_dirs_, "Directory searched (recursively) for NAME.ko[.xz|.zst]");
   }
   int run(Session& session) override {
-    for (auto& f : files_) session.files.push_back(f);
+    session.add_files(files_);
+    // With a dump: KASLR, modules and (without a vmlinux) the kernel's kallsyms come from it.
+    if (!session.paths_of(dump::FileKind::Dump).empty()) return run_on_dump(session);
     auto ks = open_vmlinux_from(session.files);
     if (!ks) return report_error(ks.error());
     if (!kaslr_.empty()) {
@@ -40,17 +43,22 @@ class SymCommand : public Command {
       auto r = add_module(**ks, spec, modules_dirs_);
       if (!r) return report_error(r.error());
     }
+    return print(session, **ks);
+  }
+
+ private:
+  int print(Session& session, symbols::KernelSymbols& ks) {
     bool json = json_ || session.json;
     auto addr = symbols::parse_address(target_);
     symbols::AddressInfo info;
     if (addr) {
-      auto r = (*ks)->address_info(*addr);
+      auto r = ks.address_info(*addr);
       if (!r) return report_error(r.error());
       info = *r;
     } else {
-      auto s = (*ks)->lookup_symbol(target_);
+      auto s = ks.lookup_symbol(target_);
       if (!s) return report_error(s.error());
-      auto r = (*ks)->address_info(s->address);
+      auto r = ks.address_info(s->address);
       info = r ? *r : symbols::AddressInfo{*s, std::nullopt};
       info.symbol.size = s->size;
     }
@@ -59,7 +67,69 @@ class SymCommand : public Command {
     return kExitOk;
   }
 
- private:
+  int run_on_dump(Session& session) {
+    if (!kaslr_.empty())
+      return report_error(Error{ErrorCode::Usage, "--kaslr-offset is for a vmlinux alone: with a dump, KASLR comes from the dump", {}, {}, {}});
+    auto tt = session.target();
+    if (!tt) return report_error(tt.error());
+    analysis::Target& t = **tt;
+    if (auto* ks = t.symbols()) {
+      for (auto& spec : modules_)
+        if (auto r = add_module(*ks, spec, modules_dirs_); !r) return report_error(r.error());
+      auto addr = symbols::parse_address(target_);
+      // Target::symbolize loads the dump's modules' debug info; names only it knows (module
+      // kallsyms) are printed without lines.
+      auto s = addr ? t.symbolize(*addr) : std::nullopt;
+      if (addr && s && s->source == "module kallsyms") return print_target_hit(session, t, *addr, *s);
+      if (!addr) {
+        if (!ks->lookup_symbol(target_))
+          if (auto hit = t.lookup_symbol(target_)) {
+            if (auto s2 = t.symbolize(hit->first)) return print_target_hit(session, t, hit->first, *s2);
+          }
+      }
+      return print(session, *ks);
+    }
+    if (!modules_.empty())
+      return report_error(Error{ErrorCode::Usage, "--module needs a vmlinux", {}, {}, {}});
+    auto addr = symbols::parse_address(target_);
+    uint64_t a = 0;
+    if (addr) {
+      a = *addr;
+    } else {
+      auto hit = t.lookup_symbol(target_);
+      if (!hit) {
+        if (!t.kallsyms()) return report_error(Error{ErrorCode::NotPresent, fmt::format("no symbol {} (no vmlinux, no kallsyms)", target_), {}, {}, {}});
+        return report_error(Error{ErrorCode::NotPresent, fmt::format("no symbol {} in the kernel's kallsyms or the modules", target_), {}, {}, {}});
+      }
+      a = hit->first;
+    }
+    auto s = t.symbolize(a);
+    if (!s || s->function.empty())
+      return report_error(Error{ErrorCode::NotPresent, "no symbol covers the address (no vmlinux: kallsyms and module symbols only)", {}, {}, a});
+    return print_target_hit(session, t, a, *s);
+  }
+
+  // A hit from the kernel's or a module's kallsyms: name, offset, size, module; no lines.
+  int print_target_hit(Session& session, analysis::Target& t, uint64_t addr, const analysis::SymbolizedAddress& s) {
+    symbols::AddressInfo info;
+    info.symbol.name = s.function;
+    info.symbol.address = s.start;
+    info.symbol.offset = s.offset;
+    info.symbol.size = s.size;
+    if (!s.module.empty()) info.symbol.module = s.module;
+    if (const auto* k = t.kallsyms(); k && s.source == "kallsyms")
+      if (auto h = k->symbolize(addr)) info.symbol.type_char = h->type_char;
+    if (s.source == "module kallsyms")
+      if (auto mods = t.modules())
+        for (const auto& m : **mods)
+          if (m.name == s.module)
+            for (const auto& ms : m.symbols)
+              if (ms.name == s.function && ms.value == s.start) info.symbol.type_char = ms.type;
+    if (json_ || session.json) print_json(info);
+    else print_text(info, addr);
+    return kExitOk;
+  }
+
   static Result<void> add_module(symbols::KernelSymbols& ks, const std::string& spec, const std::vector<std::string>& dirs) {
     size_t a = spec.find(':');
     size_t b = a == std::string::npos ? a : spec.find(':', a + 1);

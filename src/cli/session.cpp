@@ -115,6 +115,8 @@ Result<analysis::Target*> Session::target() {
     return std::unexpected(t.error());
   }
   target_ = std::move(*t);
+  // Said once per session, on stderr, the first time a command needs names without a vmlinux.
+  target_->on_degraded = [](const std::string& line) { fmt::print(stderr, "kdx: {}\n", line); };
   return target_.get();
 }
 

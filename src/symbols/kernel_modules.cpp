@@ -52,6 +52,7 @@ struct KoSection {
 struct KoFacts {
   std::string modinfo_name;
   std::string vermagic;
+  int machine = 0;  // e_machine
   std::map<std::string, uint64_t> section_sizes;
   std::vector<KoSection> alloc_sections;  // SHF_ALLOC sections in header order
 };
@@ -130,6 +131,7 @@ Result<KoFacts> read_ko(const std::string& shown, const std::string& real) {
     result = std::unexpected(Error{ErrorCode::Truncated, fmt::format("section names unreadable: {}", elf_errmsg(-1)), shown, {}, {}});
   } else {
     KoFacts f;
+    f.machine = eh.e_machine;
     Elf_Scn* scn = nullptr;
     while ((scn = elf_nextscn(elf, scn)) != nullptr) {
       GElf_Shdr sh;
@@ -179,6 +181,10 @@ Result<void> KernelSymbols::add_module(std::string name, const std::string& path
   if (!facts->modinfo_name.empty() && normalize_module_name(facts->modinfo_name) != normalize_module_name(name))
     return std::unexpected(Error{ErrorCode::Mismatch,
                                  fmt::format("module file is '{}' (.modinfo name), not '{}'", facts->modinfo_name, name), path, {}, {}});
+  if (elf_machine_name(facts->machine) != impl_->machine)
+    return std::unexpected(Error{ErrorCode::Mismatch,
+                                 fmt::format("module is for {}, vmlinux is {}", elf_machine_name(facts->machine), impl_->machine),
+                                 path, {}, {}});
   if (!facts->vermagic.empty()) {
     if (auto rel = osrelease()) {
       std::string vm_release = facts->vermagic.substr(0, facts->vermagic.find(' '));

@@ -220,6 +220,8 @@ const std::string& KernelSymbols::debug_path() const {
 }
 std::string KernelSymbols::machine() const { return impl_->machine; }
 
+std::string elf_machine_name(int em) { return machine_name(em); }
+
 std::string KernelSymbols::build_id_hex() const {
   const unsigned char* bits = nullptr;
   GElf_Addr vaddr;

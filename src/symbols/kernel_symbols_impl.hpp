@@ -25,6 +25,9 @@ struct LinkSymbol {
   uint8_t binding;  // STB_*
 };
 
+// "x86_64", "aarch64", ... for an ELF e_machine (as KernelSymbols::machine() spells it).
+std::string elf_machine_name(int em);
+
 struct LoadedModule {
   std::string name;
   std::string path;       // the file handed to libdwfl (decompressed if needed)

@@ -107,4 +107,27 @@ Result<std::string> KernelSymbols::format_layout(std::string_view kind, std::str
   return out;
 }
 
+Result<std::string> KernelSymbols::format_member_layout(std::string_view kind, std::string_view type,
+                                                       const std::vector<std::string>& members, bool hex) const {
+  std::string typedef_name;
+  auto die = impl_->find_type(type, &typedef_name, kind);
+  if (!die) return std::unexpected(die.error());
+  Dwarf_Die s = strip_typedefs(*die);
+  int tag = dwarf_tag(&s);
+  if (tag != DW_TAG_structure_type && tag != DW_TAG_union_type && tag != DW_TAG_class_type)
+    return make_error(ErrorCode::Usage, "{} is not a struct or union: it has no members", type);
+  std::string label = typedef_name.empty() ? std::string(tag == DW_TAG_union_type ? "union " : "struct ") + std::string(type)
+                                           : std::string(type);
+  if (auto p = label.find("struct struct "); p == 0) label = label.substr(7);
+  if (auto p = label.find("union union "); p == 0) label = label.substr(6);
+  auto lines = gdb_ptype_lines(&s);
+  std::string out = (lines.empty() ? label + " {" : lines.front()) + "\n";
+  for (const auto& m : members) {
+    auto md = find_member_path(&s, label, m);
+    if (!md) return std::unexpected(md.error());
+    out += crash_member_line(&s, *md, hex) + "\n";
+  }
+  return out + "}\n";
+}
+
 }  // namespace kdx::symbols

@@ -528,6 +528,50 @@ Result<MemberInfo> resolve_member_path(Dwarf_Die* outer, std::string_view type_l
   return info;
 }
 
+Result<MemberDie> find_member_path(Dwarf_Die* outer, std::string_view type_label, std::string_view path) {
+  if (path.empty()) return make_error(ErrorCode::Usage, "empty member name for {}", type_label);
+  if (path.find('[') != std::string_view::npos)
+    return make_error(ErrorCode::Usage, "{}: array indexes are not supported here ('{}')", type_label, path);
+  MemberDie out;
+  Dwarf_Die cur = strip_typedefs(*outer);
+  std::string_view rest = path;
+  while (true) {
+    size_t dot = rest.find('.');
+    std::string_view name = rest.substr(0, dot);
+    std::string_view done(path.data(), size_t(name.data() + name.size() - path.data()));
+    if (!is_aggregate(&cur))
+      return make_error(ErrorCode::NotPresent, "{}: '{}' is not a struct or union", type_label,
+                        std::string_view(path.data(), size_t(name.data() - path.data() - 1)));
+    uint64_t pos = 0;
+    if (name.empty() || !find_member(&cur, name, &out.die, &pos))
+      return make_error(ErrorCode::NotPresent, "{} has no member '{}'", type_label, done);
+    out.bit_position += pos;
+    member_bit_position(&out.die, &out.bit_size);
+    out.name = std::string(name);
+    if (dot == std::string_view::npos) break;
+    rest = rest.substr(dot + 1);
+    Dwarf_Die t;
+    if (!die_type(&out.die, &t)) return make_error(ErrorCode::Corrupt, "{}: member '{}' has no type", type_label, done);
+    cur = strip_typedefs(t);
+  }
+  return out;
+}
+
+std::string crash_member_line(Dwarf_Die* outer, const MemberDie& m, bool hex) {
+  uint64_t size = type_byte_size(outer).value_or(0);
+  std::string size_str = hex ? fmt::format("{:#x}", size) : fmt::format("{}", size);
+  size_t width = size_str.size() + 4;
+  uint64_t off = m.bit_position / 8;
+  std::string tag = hex ? fmt::format("  [{:#x}]", off) : fmt::format("  [{}]", off);
+  if (tag.size() < width) tag.insert(0, width - tag.size(), ' ');
+  Dwarf_Die t;
+  Dwarf_Die md = m.die;
+  bool has = die_type(&md, &t);
+  std::string decl = gdb_declaration(has ? &t : nullptr, m.name);
+  if (m.bit_size) decl += fmt::format(" : {}", m.bit_size);
+  return tag + " " + decl + ";";
+}
+
 std::string crash_layout(Dwarf_Die* type, std::string_view typedef_name, bool offsets, bool hex) {
   std::vector<std::string> lines = gdb_ptype_lines(type);
   uint64_t size = type_byte_size(type).value_or(0);

@@ -38,6 +38,21 @@ std::optional<uint64_t> crash_member_offset(Dwarf_Die* outer, std::string_view n
 // component, or Unsupported for an index into a non-array.
 Result<MemberInfo> resolve_member_path(Dwarf_Die* outer, std::string_view type_label, std::string_view path);
 
+// A member found by a dotted path of names ("se.exec_start"; anonymous members searched
+// through; no array indexes): its DIE, bit position from the start of outer, bit size (0 when
+// not a bit field). Fails with NotPresent naming the missing component, Usage for '['.
+struct MemberDie {
+  Dwarf_Die die;
+  uint64_t bit_position = 0;
+  uint64_t bit_size = 0;
+  std::string name;  // the last component
+};
+Result<MemberDie> find_member_path(Dwarf_Die* outer, std::string_view type_label, std::string_view path);
+
+// crash's `struct NAME.member` line: "   [912] pid_t pid;" (width from the outer size as in
+// crash_layout).
+std::string crash_member_line(Dwarf_Die* outer, const MemberDie& m, bool hex);
+
 // crash's `struct`/`union`/`whatis` output for a type DIE: the ptype lines, with member offsets
 // (`-o`) inserted the way crash's show_member_offset() does, and "SIZE: n". typedef_name is
 // non-empty when the user named a typedef (crash then prints "typedef struct {...} name;").

@@ -2,6 +2,7 @@
 #include <elfutils/libdw.h>
 #include <dwarf.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -13,11 +14,28 @@ namespace kdx::symbols {
 namespace {
 
 constexpr int kMaxDepth = 8;
+
+// The symbolizer for pointer values, set while one object is printed.
+thread_local const KernelSymbols* t_symbols = nullptr;
+struct SymbolsScope {
+  explicit SymbolsScope(const KernelSymbols* s) { t_symbols = s; }
+  ~SymbolsScope() { t_symbols = nullptr; }
+};
+
+// gdb's "print symbol": a pointer into a known symbol prints as "0x... <name+off>".
+std::string pointer_text(uint64_t v) {
+  std::string out = fmt::format("{:#x}", v);
+  if (!v || !t_symbols) return out;
+  auto h = t_symbols->symbolize(v);
+  if (!h || (h->size && h->offset >= h->size)) return out;
+  return h->offset ? fmt::format("{} <{}+{}>", out, h->name, h->offset) : fmt::format("{} <{}>", out, h->name);
+}
 constexpr uint64_t kMaxArray = 32;
 
 uint64_t load(std::span<const uint8_t> b, uint64_t off, uint64_t size) {
   uint64_t v = 0;
-  if (off + size <= b.size() && size <= 8) std::memcpy(&v, b.data() + off, size);
+  // Bit fields read a word that may reach past the object's end: copy what is inside.
+  if (off < b.size()) std::memcpy(&v, b.data() + off, std::min<uint64_t>({size, 8, b.size() - off}));
   return v;
 }
 
@@ -66,7 +84,7 @@ std::string value_of(Dwarf_Die* type, std::span<const uint8_t> b, uint64_t off, 
     case DW_TAG_union_type:
       return aggregate(&t, b, off, depth);
     case DW_TAG_pointer_type:
-      return fmt::format("{:#x}", load(b, off, 8));
+      return pointer_text(load(b, off, 8));
     case DW_TAG_enumeration_type: {
       uint64_t v = load(b, off, size);
       Dwarf_Die e;
@@ -127,12 +145,43 @@ Result<std::string> KernelSymbols::format_object(std::string_view kind, std::str
   std::string typedef_name;
   auto die = impl_->find_type(type, &typedef_name, kind);
   if (!die) return std::unexpected(die.error());
+  SymbolsScope scope(this);
   Dwarf_Die s = strip_typedefs(*die);
   std::string label = typedef_name.empty() ? std::string(kind.empty() ? "struct" : kind) + " " + std::string(type)
                                            : typedef_name;
   if (dwarf_tag(&s) != DW_TAG_structure_type && dwarf_tag(&s) != DW_TAG_union_type)
     return label + " " + value_of(&*die, bytes, 0, 0) + "\n";
   return label + " " + aggregate(&s, bytes, 0, 0) + "\n";
+}
+
+Result<std::string> KernelSymbols::format_member_values(std::string_view kind, std::string_view type,
+                                                       const std::vector<std::string>& members,
+                                                       std::span<const uint8_t> bytes) const {
+  std::string typedef_name;
+  auto die = impl_->find_type(type, &typedef_name, kind);
+  if (!die) return std::unexpected(die.error());
+  Dwarf_Die s = strip_typedefs(*die);
+  int tag = dwarf_tag(&s);
+  if (tag != DW_TAG_structure_type && tag != DW_TAG_union_type)
+    return make_error(ErrorCode::Usage, "{} is not a struct or union: it has no members", type);
+  SymbolsScope scope(this);
+  std::string out;
+  for (const auto& name : members) {
+    auto m = find_member_path(&s, type, name);
+    if (!m) return std::unexpected(m.error());
+    std::string v;
+    if (m->bit_size) {
+      uint64_t word = load(bytes, m->bit_position / 8, 8);
+      uint64_t val = (word >> (m->bit_position % 8)) & (m->bit_size >= 64 ? ~0ull : ((1ull << m->bit_size) - 1));
+      v = fmt::format("{}", val);
+    } else {
+      Dwarf_Die t;
+      if (!die_type(&m->die, &t)) return make_error(ErrorCode::Corrupt, "{}: member '{}' has no type", type, name);
+      v = value_of(&t, bytes, m->bit_position / 8, 1);
+    }
+    out += fmt::format("  {} = {},\n", m->name, v);
+  }
+  return out;
 }
 
 }  // namespace kdx::symbols

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "kdx/kernel/tasks.hpp"
 #include "kdx/kernel/type_layout.hpp"
 #include "kdx/memory/kernel_address_space.hpp"
+#include "kdx/symbols/kallsyms.hpp"
 #include "kdx/symbols/kernel_symbols.hpp"
 #include "kdx/unwind/frame.hpp"
 #include "kdx/unwind/orc_table.hpp"
@@ -34,7 +36,7 @@ struct SymbolizedAddress {
   std::string file;
   int line = 0;
   std::vector<std::string> inlined;  // "func at file:line", innermost first (excluding function)
-  std::string source;       // "dwarf", "symtab", "module kallsyms"
+  std::string source;       // "dwarf", "symtab", "kallsyms", "module kallsyms"
 };
 
 // Not thread-safe; each lazily built part is cached and its failure is remembered.
@@ -70,7 +72,15 @@ class Target {
   // THREAD_SIZE: sizeof(union thread_union) from DWARF, else 16 KiB.
   uint64_t thread_size();
 
-  // Best description of addr: vmlinux/module DWARF, else symbol tables, else module kallsyms.
+  // Without a vmlinux: the kernel's own kallsyms table decoded from the dump (VMCOREINFO
+  // SYMBOL(kallsyms_*), 6.0+), KASLR already applied. nullptr with a vmlinux, or when it cannot
+  // be read (a note says why). The first call reports the degradation through on_degraded.
+  const symbols::KallsymsTable* kallsyms();
+  // Called once with one line when kdx runs on kallsyms alone (types and lines unavailable).
+  std::function<void(const std::string&)> on_degraded;
+
+  // Best description of addr: vmlinux/module DWARF, else symbol tables, else the kernel's
+  // kallsyms (no vmlinux), else module kallsyms.
   std::optional<SymbolizedAddress> symbolize(uint64_t addr);
   bool is_kernel_text(uint64_t addr);
   // A symbol's run-time address and size: vmlinux, module debug info, then module kallsyms.
@@ -112,6 +122,7 @@ class Target {
   std::optional<Result<std::vector<kernel::ModuleInfo>>> modules_;
   bool module_debug_loaded_ = false;
   std::optional<unwind::OrcTableSet> orc_;
+  std::optional<Result<symbols::KallsymsTable>> kallsyms_;
   bool orc_tried_ = false;
 };
 

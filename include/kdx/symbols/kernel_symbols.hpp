@@ -138,6 +138,18 @@ class KernelSymbols {
   // read from the dump. Fails with NotPresent when the type is unknown.
   Result<std::string> format_object(std::string_view kind, std::string_view type, std::span<const uint8_t> bytes) const;
 
+  // crash's `struct NAME.member[,member...]`: "struct NAME {", one `struct -o` line per member
+  // ("   [912] pid_t pid;"), "}". Members may be dotted paths into nested structs
+  // ("se.exec_start"; the offset is then from the start of NAME). Fails with NotPresent naming
+  // the missing member.
+  Result<std::string> format_member_layout(std::string_view kind, std::string_view type,
+                                           const std::vector<std::string>& members, bool hex = false) const;
+  // crash's `struct NAME.member[,member...] ADDR`: "  member = value," per member (aggregates
+  // nested as in format_object). bytes hold the whole object (type_size(type) bytes).
+  Result<std::string> format_member_values(std::string_view kind, std::string_view type,
+                                           const std::vector<std::string>& members,
+                                           std::span<const uint8_t> bytes) const;
+
   // Modules. add_module loads `path` (.ko, .ko.xz, .ko.zst, or its .debug) relocated at the
   // given section addresses (ideally all of mod->sect_attrs); sections not given are placed
   // the way the kernel's layout_sections() does, from a given section of the same group or
