@@ -170,7 +170,8 @@ Result<const kernel::KernelLog*> Target::log() {
   if (!log_) {
     auto m = memory();
     if (!m) return std::unexpected(m.error());
-    log_ = kernel::read_kernel_log(**m, *vmi_);
+    // Layout from VMCOREINFO first, DWARF second (layout_ chains them).
+    log_ = kernel::read_kernel_log(**m, *layout_);
   }
   if (!*log_) return std::unexpected(log_->error());
   return &**log_;
