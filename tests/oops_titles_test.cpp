@@ -382,6 +382,7 @@ TEST(OopsTitles, OneLineWarningAndKnownInformationalOnes) {
             "WARNING: foo");
   EXPECT_EQ(title_of("[   12.0] WARNING: The mand mount option has been deprecated and\n"), "<none>");
   EXPECT_EQ(title_of("[   12.0] WARNING: Unprivileged eBPF is enabled with eIBRS on, data leaks possible\n"), "<none>");
+  EXPECT_EQ(title_of("[    0.1] WARNING: Spectre v2 mitigation leaves CPU vulnerable to RETBleed attacks, data leaks possible!\n"), "<none>");
 }
 
 // A header cut off after its first word.

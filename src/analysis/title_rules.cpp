@@ -168,7 +168,7 @@ const RuleSpec kRules[] = {
     {R"(^SYZFAIL: (.*))", "SYZFAIL: $1", "SYZ_FAILURE", 0, P::None, kWarn},
     // Any other one-line "WARNING: msg" is a report, except the kernel's and userspace's known
     // informational messages that borrow the word.
-    {R"(^WARNING: (?!/etc/ssh/moduli does not exist|[Tt]he mand mount option|Unsupported flag value|Unprivileged eBPF is enabled|kernel not compiled with CPU_SRSO)([^:]+)$)",
+    {R"(^WARNING: (?!/etc/ssh/moduli does not exist|[Tt]he mand mount option|Unsupported flag value|Unprivileged eBPF is enabled|kernel not compiled with CPU_SRSO|Spectre v2 mitigation leaves CPU vulnerable|workqueue cpumask: online intersect|fbcon: Driver '[^']*' missed to adjust)([^:]+)$)",
      "WARNING: $1", "WARNING", 0, P::None, kWarn},
     // A header cut right after its first word.
     {R"(^(BUG|WARNING|INFO):\s*$)", "$1: corrupted", "UNKNOWN", 0, P::None, kWarn | kCorrupted},
