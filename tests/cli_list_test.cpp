@@ -60,6 +60,11 @@ TEST(ListCli, TaskListMatchesPs) {
   ASSERT_GE(tasks.size(), 10u) << ps.out;
   // Every task of this single-threaded userland is a thread-group leader: the two sets agree.
   EXPECT_EQ(listed, tasks);
+  // -s TYPE.m1,m2 prints only those members of each entry, as crash does.
+  auto s = run_kdx("list -o task_struct.tasks -s task_struct.pid,comm init_task " + files());
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("  pid = 1,\n  comm = \"init\",\n"), std::string::npos) << s.out.substr(0, 500);
+  EXPECT_EQ(s.out.find("  tasks = "), std::string::npos);
 }
 
 TEST(ListCli, LoopAndUnreadablePointerAreReported) {

@@ -28,7 +28,7 @@ class ListCommand : public Command {
     sub.add_option("-o,--offset", offset_,
                    "offset of the next pointer in an entry: a number or TYPE.MEMBER (task_struct.tasks)");
     sub.add_flag("-H,--head", head_, "START is a list_head that is not part of an entry (skip it; stop on return)");
-    sub.add_option("-s,--struct", struct_, "print each entry as this type (struct TYPE ADDR)");
+    sub.add_option("-s,--struct", struct_, "print each entry as TYPE, or only TYPE.m1,m2 (struct TYPE ADDR)");
     sub.add_option("-c,--count", max_, "stop after this many entries (default 1000000)");
   }
 
@@ -54,9 +54,21 @@ class ListCommand : public Command {
     else if (auto s = (*t)->lookup_symbol(start_)) start = s->first;
     else return report_error(Error{ErrorCode::NotPresent, fmt::format("list: no symbol {}", start_), {}, {}, {}});
     std::optional<uint64_t> obj_size;
+    std::string type = struct_;
+    std::vector<std::string> members;  // -s TYPE.m1,m2: only those members (crash's form)
+    if (auto dot = struct_.find('.'); dot != std::string::npos) {
+      type = struct_.substr(0, dot);
+      std::string rest = struct_.substr(dot + 1);
+      for (size_t p = 0; p <= rest.size();) {
+        size_t c = rest.find(',', p);
+        if (c == std::string::npos) c = rest.size();
+        if (c > p) members.push_back(rest.substr(p, c - p));
+        p = c + 1;
+      }
+    }
     if (!struct_.empty()) {
       if (!ks) return report_error(usage("-s needs the vmlinux for the type"));
-      auto sz = ks->type_size(struct_);
+      auto sz = ks->type_size(type);
       if (!sz) return report_error(sz.error());
       obj_size = *sz;
     }
@@ -68,10 +80,10 @@ class ListCommand : public Command {
       if (!obj_size) return true;
       std::vector<uint8_t> bytes(*obj_size);
       if (auto r = (*mem)->read_virt(entry, bytes); !r) {
-        fmt::print("  (cannot read {} at {:#x}: {})\n", struct_, entry, r.error().message);
+        fmt::print("  (cannot read {} at {:#x}: {})\n", type, entry, r.error().message);
         return false;
       }
-      auto text = ks->format_object("", struct_, bytes);
+      auto text = members.empty() ? ks->format_object("", type, bytes) : ks->format_member_values("", type, members, bytes);
       std::string out = text ? *text : "  (" + text.error().message + ")";
       if (out.empty() || out.back() != '\n') out += '\n';
       fmt::print("{}", out);
