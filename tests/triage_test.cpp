@@ -119,6 +119,37 @@ TEST(Triage, KdumpTreeWithRealDumps) {
   EXPECT_EQ(j["buckets"][0]["count"], 3);
 }
 
+TEST(Triage, VmlinuxFoundWhileScanning) {
+  std::string root = kdx::test::temp_path("triage-scan");
+  fs::remove_all(root);
+  fs::create_directories(root + "/debug");
+  fs::create_symlink(fs::absolute(testdata_path("x86_64/null/vmcore-d31.kdump")), root + "/vmcore");
+  fs::create_symlink(fs::absolute(testdata_path("x86_64/vmlinux.xz")), root + "/debug/vmlinux.xz");
+  auto r = run_kdx("triage --json --no-system-dirs " + root);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["items"].size(), 1u);
+  EXPECT_EQ(j["vmlinux_found"].size(), 1u);
+  EXPECT_NE(j["items"][0]["vmlinux_how"].get<std::string>().find("found while scanning"), std::string::npos)
+      << j["items"][0]["vmlinux_how"];
+  EXPECT_EQ(j["items"][0]["status"], "ok");
+}
+
+TEST(Triage, VmlinuxFromDebugDirByRelease) {
+  std::string root = kdx::test::temp_path("triage-debugdir");
+  fs::remove_all(root);
+  fs::create_directories(root + "/crash");
+  fs::create_directories(root + "/debug/boot");
+  fs::create_symlink(fs::absolute(testdata_path("x86_64/null/vmcore-d31.kdump")), root + "/crash/vmcore");
+  fs::create_symlink(fs::absolute(testdata_path("x86_64/vmlinux.xz")), root + "/debug/boot/vmlinux-6.1.192");
+  auto r = run_kdx("triage --json --no-system-dirs --debug-dir " + root + "/debug " + root + "/crash");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["items"].size(), 1u);
+  EXPECT_TRUE(j["items"][0]["vmlinux"].get<std::string>().ends_with("debug/boot/vmlinux-6.1.192"));
+  EXPECT_EQ(j["items"][0]["status"], "ok");
+}
+
 TEST(Triage, MismatchedVmlinuxIsNotUsed) {
   std::string root = kdx::test::temp_path("triage-mismatch");
   fs::remove_all(root);

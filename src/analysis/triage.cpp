@@ -80,6 +80,7 @@ class VmlinuxFinder {
  public:
   explicit VmlinuxFinder(const TriageOptions& o) : o_(o) {}
   std::vector<std::string> candidates;  // explicit, then found by the scan
+  size_t given = 0;                      // how many of candidates came from --vmlinux
 
   // Picks the vmlinux for a dump with this identity: by build-id, else by release. `how`
   // says where it came from, or why there is none.
@@ -105,8 +106,8 @@ class VmlinuxFinder {
       }
       return false;
     };
-    for (const auto& c : candidates) {
-      if (matches(c, "given")) return c;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (matches(candidates[i], i < given ? "given" : "found while scanning")) return candidates[i];
     }
     for (const auto& c : search_paths(build_id, release)) {
       std::error_code ec;
@@ -388,6 +389,7 @@ TriageResult triage(const std::vector<std::string>& paths, const TriageOptions& 
 
   VmlinuxFinder finder(o);
   finder.candidates = o.vmlinux;
+  finder.given = o.vmlinux.size();
   finder.candidates.insert(finder.candidates.end(), res.vmlinux_found.begin(), res.vmlinux_found.end());
 
   // Console logs next to a dump (kdump's vmcore-dmesg.txt) belong to it; others stand alone.
