@@ -22,7 +22,9 @@
 namespace kdx::analysis {
 namespace fs = std::filesystem;
 
-bool looks_like_kernel_log(std::string_view text) {
+namespace {
+// printk's "[    1.234567] " stamps or a "Linux version" banner in the first 2000 lines.
+bool has_kernel_log_markers(std::string_view text) {
   // printk's "[    1.234567] " prefix (after an optional "<N>" level or a syslog/serial prefix).
   size_t scanned = 0;
   for (size_t pos = 0; pos < text.size() && scanned < 2000; ++scanned) {
@@ -45,7 +47,12 @@ bool looks_like_kernel_log(std::string_view text) {
       lb = line.find('[', lb + 1);
     }
   }
-  return analyze_log(text).title.has_value();
+  return false;
+}
+}  // namespace
+
+bool looks_like_kernel_log(std::string_view text) {
+  return has_kernel_log_markers(text) || analyze_log(text).title.has_value();
 }
 
 namespace {
@@ -188,20 +195,6 @@ void fill_from_log(TriageItem& item, const OopsReport& r) {
   item.type = r.type;
   item.corrupted = r.corrupted;
   item.guilty_frame = r.guilty_frame;
-}
-
-void analyze_log_item(TriageItem& item) {
-  auto t0 = std::chrono::steady_clock::now();
-  std::string err;
-  auto text = read_text(item.files.front(), err);
-  if (!text) {
-    item.status = "error";
-    item.error = fmt::format("{}: {}", item.files.front(), err);
-  } else {
-    fill_from_log(item, analyze_log(*text));
-    item.status = item.title ? "ok" : "no crash";
-  }
-  item.seconds = since(t0);
 }
 
 void analyze_dump_item(TriageItem& item, VmlinuxFinder& finder, const TriageOptions& o) {
@@ -401,17 +394,25 @@ TriageResult triage(const std::vector<std::string>& paths, const TriageOptions& 
       res.skipped.push_back({path, err});
       continue;
     }
-    if (!looks_like_kernel_log(*text)) {
-      res.skipped.push_back({path, "text, but not a kernel log"});
+    // Each log is read and analyzed once: the analysis also decides whether it is a kernel log.
+    auto t_log = std::chrono::steady_clock::now();
+    bool markers = has_kernel_log_markers(*text);
+    if (dumps_by_dir.count(dir)) {
+      if (markers || analyze_log(*text).title) companion.emplace(dir, path);
+      else res.skipped.push_back({path, "text, but not a kernel log"});
       continue;
     }
-    if (dumps_by_dir.count(dir)) {
-      companion.emplace(dir, path);
+    auto rep = analyze_log(*text);
+    if (!markers && !rep.title) {
+      res.skipped.push_back({path, "text, but not a kernel log"});
       continue;
     }
     TriageItem item;
     item.kind = "log";
     item.files = {path};
+    fill_from_log(item, rep);
+    item.status = item.title ? "ok" : "no crash";
+    item.seconds = since(t_log);
     res.items.push_back(std::move(item));
   }
   for (auto& [dir, dumps] : dumps_by_dir) {
@@ -433,8 +434,7 @@ TriageResult triage(const std::vector<std::string>& paths, const TriageOptions& 
   std::stable_sort(res.items.begin(), res.items.end(),
                    [](const TriageItem& a, const TriageItem& b) { return a.files.front() < b.files.front(); });
   for (auto& item : res.items) {
-    if (item.kind == "log") analyze_log_item(item);
-    else analyze_dump_item(item, finder, o);
+    if (item.kind == "dump") analyze_dump_item(item, finder, o);
   }
 
   std::map<std::optional<std::string>, std::vector<size_t>> by_title;
