@@ -117,10 +117,6 @@ class ListCommand : public Command {
   }
 
  private:
-  static std::optional<uint64_t> parse_number(const std::string& s) {
-    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return dump::parse_hex_u64(s);
-    return dump::parse_dec_u64(s);
-  }
   std::string start_, offset_, struct_;
   std::vector<std::string> files_;
   bool head_ = false;

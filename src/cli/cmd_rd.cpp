@@ -16,10 +16,6 @@
 namespace kdx::cli {
 namespace {
 
-std::optional<uint64_t> parse_number(const std::string& s) {
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return dump::parse_hex_u64(s);
-  return dump::parse_dec_u64(s);
-}
 bool is_file(const std::string& s) {
   struct stat st;
   return ::stat(s.c_str(), &st) == 0;

@@ -1,6 +1,8 @@
 // Session: content classification of command-line files and the lazily opened dump, vmlinux and Target.
 #include "session.hpp"
 
+#include "kdx/dump/vmcoreinfo.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -118,6 +120,11 @@ Result<analysis::Target*> Session::target() {
   // Said once per session, on stderr, the first time a command needs names without a vmlinux.
   target_->on_degraded = [](const std::string& line) { fmt::print(stderr, "kdx: {}\n", line); };
   return target_.get();
+}
+
+std::optional<uint64_t> parse_number(const std::string& s) {
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return dump::parse_hex_u64(s);
+  return dump::parse_dec_u64(s);
 }
 
 }  // namespace kdx::cli

@@ -53,6 +53,9 @@ class Session {
   std::unique_ptr<analysis::Target> target_;
 };
 
+// A count or offset argument: decimal, or hex with a 0x prefix (crash's convention).
+std::optional<uint64_t> parse_number(const std::string& s);
+
 // Prints "kdx: <error>" on stderr and maps the error to an exit code (defined in vmlinux_input.cpp).
 int report_error(const Error& e);
 
