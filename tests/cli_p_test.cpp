@@ -30,10 +30,10 @@ TEST(PrintCli, ScalarsMatchDrgn) {
   ASSERT_FALSE(j.empty());
   auto r = run_kdx("p jiffies_64 " + x86());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("(" + j + ")"), std::string::npos) << r.out << " vs drgn " << j;
+  EXPECT_EQ(r.out, "jiffies_64 = " + std::to_string(std::stoull(j, nullptr, 16)) + "\n") << " vs drgn " << j;
 
   auto n = run_kdx("p nr_cpu_ids " + x86());
-  EXPECT_EQ(n.out, "nr_cpu_ids = " + drgn_value("nr_cpu_ids") + " (0x1)\n");
+  EXPECT_EQ(n.out, "nr_cpu_ids = " + drgn_value("nr_cpu_ids") + "\n");
 
   auto p = run_kdx("p panic_cpu " + x86());  // atomic_t: a typedef of a struct
   EXPECT_NE(p.out.find("counter = " + drgn_value("panic_cpu")), std::string::npos) << p.out;
@@ -44,9 +44,9 @@ TEST(PrintCli, MemberPathsStringsAndStructs) {
   EXPECT_EQ(r.out, "init_uts_ns.name.release = \"6.1.192\"\n");
   auto b = run_kdx("p linux_banner " + x86());
   EXPECT_NE(b.out.find("linux_banner = \"Linux version 6.1.192 "), std::string::npos) << b.out;
-  EXPECT_NE(b.out.find("\\n\"\n"), std::string::npos) << b.out;  // the trailing newline escaped
+  EXPECT_NE(b.out.find("\\012\"\n"), std::string::npos) << b.out;  // the trailing newline escaped, as gdb does
   auto m = run_kdx("p modules " + x86());
-  EXPECT_NE(m.out.find("modules = struct list_head {"), std::string::npos) << m.out;
+  EXPECT_NE(m.out.find("modules = {\n  next = "), std::string::npos) << m.out;
   EXPECT_NE(m.out.find("<__this_module+8>"), std::string::npos) << m.out;
 }
 
@@ -58,19 +58,19 @@ TEST(PrintCli, PerCpuVariables) {
   auto r = run_kdx("p current_task " + x86());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("PER-CPU DATA TYPE:"), std::string::npos);
-  EXPECT_NE(r.out.find("current_task = (struct task_struct *) 0x" + m[1].str()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("current_task = 0x" + m[1].str() + "\n"), std::string::npos) << r.out;
 
   // arm64, two CPUs: cpu_number holds each CPU's own number.
   std::string arm = testdata_path("arm64/smp_null/vmcore-qemu-zlib.flat") + " " + testdata_path("arm64/vmlinux.xz");
   auto a = run_kdx("p cpu_number " + arm);
   ASSERT_EQ(a.exit_code, 0) << a.err;
-  std::regex row(R"(\[(\d)\]: [0-9a-f]+\n  cpu_number = (\d) )");
+  std::regex row(R"(\[(\d)\]: [0-9a-f]+\n  cpu_number = (\d)\n)");
   int rows = 0;
   for (std::sregex_iterator it(a.out.begin(), a.out.end(), row), end; it != end; ++it, ++rows)
     EXPECT_EQ((*it)[1].str(), (*it)[2].str()) << a.out;
   EXPECT_EQ(rows, 2) << a.out;
   auto one = run_kdx("p cpu_number -c 1 " + arm);
-  EXPECT_NE(one.out.find("cpu_number = 1 "), std::string::npos);
+  EXPECT_NE(one.out.find("cpu_number = 1\n"), std::string::npos);
   EXPECT_EQ(one.out.find("[0]"), std::string::npos);
 }
 

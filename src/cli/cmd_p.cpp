@@ -1,8 +1,6 @@
 // `kdx p VARIABLE[.member...] DUMP VMLINUX`: print a kernel global's value from the dump, like
-// crash's `p` (structs as `struct NAME ADDR`, scalars in decimal and hex, pointers with their
-// symbol, char arrays as strings, per-CPU variables once per CPU).
-#include <cstring>
-
+// crash's `p` (the symbolizer's value printer: structs, scalars, pointers with their symbol,
+// char arrays as strings), per-CPU variables once per CPU.
 #include <fmt/format.h>
 
 #include "command.hpp"
@@ -14,49 +12,6 @@ namespace kdx::cli {
 namespace {
 
 Error err(ErrorCode c, std::string msg) { return Error{c, std::move(msg), {}, {}, {}}; }
-
-// "struct task_struct *current_task;" -> type "struct task_struct *", array suffix "".
-struct Decl {
-  std::string type, array;
-};
-std::optional<Decl> parse_declaration(const std::string& decl, const std::string& var) {
-  std::string d = decl;
-  while (!d.empty() && (d.back() == ';' || d.back() == ' ' || d.back() == '\n')) d.pop_back();
-  size_t at = d.rfind(var);
-  if (at == std::string::npos) return std::nullopt;
-  Decl out;
-  out.type = d.substr(0, at);
-  out.array = d.substr(at + var.size());
-  while (!out.type.empty() && out.type.back() == ' ') out.type.pop_back();
-  if (out.type.rfind("const ", 0) == 0) out.type = out.type.substr(6);
-  if (out.type.rfind("volatile ", 0) == 0) out.type = out.type.substr(9);
-  return out;
-}
-
-std::string c_quoted(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '"' || c == '\\') out += std::string("\\") + char(c);
-    else if (c < 0x20 || c >= 0x7f) out += fmt::format("\\{:03o}", c);
-    else out += char(c);
-  }
-  return out + "\"";
-}
-
-// "struct list_head" -> ("struct", "list_head"); "atomic_t" -> ("", "atomic_t").
-std::pair<std::string, std::string> split_kind(const std::string& type) {
-  for (const char* k : {"struct ", "union "})
-    if (type.rfind(k, 0) == 0) return {std::string(k, std::strlen(k) - 1), type.substr(std::strlen(k))};
-  return {"", type};
-}
-
-bool is_signed_name(std::string_view t) {
-  for (std::string_view s : {"int", "long", "long int", "long long", "long long int", "short", "s8", "s16", "s32",
-                             "s64", "char", "signed char", "ssize_t", "loff_t", "time64_t", "ktime_t"})
-    if (t == s) return true;
-  return false;
-}
 
 class PrintCommand : public Command {
  public:
@@ -84,10 +39,11 @@ class PrintCommand : public Command {
     }
     auto decl_text = ks->variable_declaration(var);
     if (!decl_text) return report_error(decl_text.error());
-    auto decl = parse_declaration(*decl_text, var);
-    if (!decl) return report_error(err(ErrorCode::Format, fmt::format("cannot parse the declaration '{}'", *decl_text)));
     auto sym = (*t)->lookup_symbol(var);
     if (!sym) return report_error(err(ErrorCode::NotPresent, fmt::format("no address for {}", var)));
+    // The object's size is its ELF symbol's (also right for char linux_banner[]).
+    uint64_t size = sym->second ? sym->second : 8;
+    if (size > (64u << 20)) return report_error(err(ErrorCode::Format, fmt::format("{} has size {}", var, size)));
     auto mem = (*t)->memory();
     if (!mem) return report_error(mem.error());
 
@@ -115,7 +71,10 @@ class PrintCommand : public Command {
     int rc = kExitOk;
     for (auto& [cpu, addr] : where) {
       std::string label = cpu ? fmt::format("  [{}]: {:x}\n  ", *cpu, addr) : "";
-      auto text = value_text(*t, *ks, **mem, decl->type, decl->array, member, addr);
+      std::vector<uint8_t> bytes(size);
+      Result<std::string> text = std::unexpected(Error{});
+      if (auto r = (*mem)->read_virt(addr, bytes); !r) text = std::unexpected(r.error());
+      else text = ks->format_variable(var, member, bytes);
       if (!text && !cpu) return report_error(text.error());
       if (!text) {
         fmt::print("{}{} = (cannot read: {})\n", label, expr_, text.error().message);
@@ -129,65 +88,6 @@ class PrintCommand : public Command {
   }
 
  private:
-  static Result<std::string> value_text(analysis::Target* t, symbols::KernelSymbols& ks, KernelAddressSpace& mem,
-                                        const std::string& type, const std::string& array, const std::string& member,
-                                        uint64_t addr) {
-    if (!member.empty()) {
-      if (!array.empty() || type.ends_with("*"))
-        return std::unexpected(err(ErrorCode::Usage, "a member path needs a struct or union variable"));
-      auto mi = ks.member_info(type, member);
-      if (!mi) return std::unexpected(mi.error());
-      return scalar_or_object(t, ks, mem, mi->type_name, addr + mi->offset, mi->size);
-    }
-    if (!array.empty()) {
-      // char x[] / char x[N]: a string; other arrays: the element type's size is unknown here.
-      if (type == "char" || type == "unsigned char") {
-        auto s = mem.read_cstring(addr, 4096);
-        if (!s) return std::unexpected(s.error());
-        return c_quoted(*s);
-      }
-      return fmt::format("{}{} at {:#x} (arrays: use rd or struct)", type, array, addr);
-    }
-    auto size = type.ends_with("*") ? Result<uint64_t>(8) : ks.type_size(type);
-    if (!size) return std::unexpected(size.error());
-    return scalar_or_object(t, ks, mem, type, addr, *size);
-  }
-
-  static Result<std::string> scalar_or_object(analysis::Target* t, symbols::KernelSymbols& ks, KernelAddressSpace& mem,
-                                              std::string type, uint64_t addr, uint64_t size) {
-    if (type.rfind("const ", 0) == 0) type = type.substr(6);
-    if (type.rfind("volatile ", 0) == 0) type = type.substr(9);
-    if (size == 0 || size > (64u << 20)) return std::unexpected(err(ErrorCode::Format, fmt::format("size {} of {}", size, type)));
-    if (type.ends_with("]") && (type.rfind("char [", 0) == 0 || type.rfind("unsigned char [", 0) == 0)) {
-      auto s = mem.read_cstring(addr, size);
-      if (!s) return std::unexpected(s.error());
-      return c_quoted(*s);
-    }
-    std::vector<uint8_t> bytes(size);
-    if (auto r = mem.read_virt(addr, bytes); !r) return std::unexpected(r.error());
-    if (type.ends_with("*")) {
-      uint64_t v = 0;
-      std::memcpy(&v, bytes.data(), 8);
-      std::string s = fmt::format("({}) {:#x}", type, v);
-      if (auto sym = t->symbolize(v))
-        s += sym->offset ? fmt::format(" <{}+{}>", sym->function, sym->offset) : fmt::format(" <{}>", sym->function);
-      return s;
-    }
-    auto [kind, name] = split_kind(type);
-    if (size <= 8 && kind.empty() && !type.ends_with("]")) {
-      auto obj = ks.format_object("", name, bytes);
-      if (obj && obj->find('{') != std::string::npos) return *obj;  // a typedef of a struct (atomic_t)
-      uint64_t v = 0;
-      std::memcpy(&v, bytes.data(), size);
-      if (is_signed_name(type) && size < 8 && (v >> (size * 8 - 1)) & 1) v |= ~0ull << (size * 8);
-      if (is_signed_name(type)) return fmt::format("{} ({:#x})", int64_t(v), size < 8 ? v & ((1ull << (size * 8)) - 1) : v);
-      return fmt::format("{} ({:#x})", v, v);
-    }
-    auto obj = ks.format_object(kind, name, bytes);
-    if (!obj) return std::unexpected(obj.error());
-    return *obj;
-  }
-
   std::string expr_;
   std::vector<std::string> files_;
   std::optional<int> cpu_;

@@ -103,7 +103,8 @@ std::string value_of(Dwarf_Die* type, std::span<const uint8_t> b, uint64_t off, 
       Dwarf_Die es = strip_typedefs(elem);
       auto esize = type_byte_size(&es).value_or(0);
       if (!esize) return "{...}";
-      uint64_t n = size / esize;
+      // An incomplete array (char linux_banner[]) at the top: as many elements as were read.
+      uint64_t n = (size ? size : depth == 0 ? b.size() - off : 0) / esize;
       Dwarf_Attribute a;
       int enc = 0;
       Dwarf_Word w;
@@ -182,6 +183,32 @@ Result<std::string> KernelSymbols::format_member_values(std::string_view kind, s
     out += fmt::format("  {} = {},\n", m->name, v);
   }
   return out;
+}
+
+Result<std::string> KernelSymbols::format_variable(std::string_view variable, std::string_view member_path,
+                                                   std::span<const uint8_t> bytes) const {
+  auto idx = impl_->type_index();
+  if (!idx) return std::unexpected(idx.error());
+  uint64_t link = 0;
+  if (const LinkSymbol* s = impl_->find_by_name(variable)) link = s->address;
+  auto var = (*idx)->find_variable(variable, link);
+  if (!var) return std::unexpected(var.error());
+  Dwarf_Die t;
+  if (!die_type(&*var, &t)) return make_error(ErrorCode::Corrupt, "variable {} has no type", variable);
+  SymbolsScope scope(this);
+  if (member_path.empty()) return value_of(&t, bytes, 0, 0);
+  Dwarf_Die s = strip_typedefs(t);
+  if (dwarf_tag(&s) != DW_TAG_structure_type && dwarf_tag(&s) != DW_TAG_union_type)
+    return make_error(ErrorCode::Usage, "{} is not a struct or union: it has no members", variable);
+  auto m = find_member_path(&s, variable, member_path);
+  if (!m) return std::unexpected(m.error());
+  if (m->bit_size) {
+    uint64_t word = load(bytes, m->bit_position / 8, 8);
+    return fmt::format("{}", (word >> (m->bit_position % 8)) & (m->bit_size >= 64 ? ~0ull : ((1ull << m->bit_size) - 1)));
+  }
+  Dwarf_Die mt;
+  if (!die_type(&m->die, &mt)) return make_error(ErrorCode::Corrupt, "{}: member '{}' has no type", variable, member_path);
+  return value_of(&mt, bytes, m->bit_position / 8, 1);
 }
 
 }  // namespace kdx::symbols

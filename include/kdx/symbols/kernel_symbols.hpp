@@ -149,6 +149,11 @@ class KernelSymbols {
   Result<std::string> format_member_values(std::string_view kind, std::string_view type,
                                            const std::vector<std::string>& members,
                                            std::span<const uint8_t> bytes) const;
+  // A global variable's value as gdb's print shows it, whole or one member path ("name.release").
+  // bytes hold the variable as read from the dump (for an incomplete array such as
+  // linux_banner[], as many bytes as the caller read: its ELF symbol size).
+  Result<std::string> format_variable(std::string_view variable, std::string_view member_path,
+                                      std::span<const uint8_t> bytes) const;
 
   // Modules. add_module loads `path` (.ko, .ko.xz, .ko.zst, or its .debug) relocated at the
   // given section addresses (ideally all of mod->sect_attrs); sections not given are placed
