@@ -320,7 +320,9 @@ TEST(LogGolden, JsonCarriesEveryFieldOfEveryRecord) {
     const auto& o = j[i];
     for (const char* k : {"seq", "ts", "ts_nsec", "level", "facility", "caller", "text", "dictionary"})
       ASSERT_TRUE(o.contains(k)) << k << " in " << o.dump();
-    if (i) EXPECT_EQ(o["seq"].get<uint64_t>(), prev_seq + 1) << "records are consecutive";
+    if (i) {
+      EXPECT_EQ(o["seq"].get<uint64_t>(), prev_seq + 1) << "records are consecutive";
+    }
     prev_seq = o["seq"];
     EXPECT_EQ(o["text"], recs[i].text);
     EXPECT_EQ("<" + std::to_string(o["level"].get<int>()) + ">", recs[i].level);

@@ -268,7 +268,9 @@ TEST(RealTranslation, RdSymbolicMatchesCrashOnTheCrashedStack) {
           EXPECT_FALSE(std::regex_match(got[a], std::regex("[0-9a-f]{16}"))) << got[a];
           continue;
         }
-        if (strip(got[a]) != strip(w)) EXPECT_TRUE(same_place(got[a], w)) << "kdx " << got[a] << ", crash " << w;
+        if (strip(got[a]) != strip(w)) {
+          EXPECT_TRUE(same_place(got[a], w)) << "kdx " << got[a] << ", crash " << w;
+        }
         if (!std::regex_match(w, std::regex("[0-9a-f]{16}"))) ++symbols;
       }
     }
